@@ -1,0 +1,303 @@
+package io.vgfs.chunkserver;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The chunks of one chunkserver on its local disk.
+ * <pre>
+ * dataDir/server.id                        the server's persistent id
+ * dataDir/chunks/&lt;hh&gt;/&lt;id as 16 hex&gt;.chunk  chunk bytes (hh = low byte of the id)
+ * dataDir/chunks/&lt;hh&gt;/&lt;id as 16 hex&gt;.meta   its checksums, see {@link ChunkMeta}
+ * dataDir/tmp/                             chunks being written; emptied at start-up
+ * </pre>
+ * A chunk becomes visible only when complete: it is written under {@code tmp/}, then its meta
+ * file is written and both are renamed into place, the meta file last.
+ *
+ * <p>Methods that touch the disk block: call them from a worker thread, never an event loop. The
+ * in-memory index ({@link #replica}, {@link #replicas}) and the checksum cache are safe from any
+ * thread.
+ */
+public final class ChunkStore {
+
+  private static final Logger log = LoggerFactory.getLogger(ChunkStore.class);
+  private static final int META_CACHE_ENTRIES = 8192;
+
+  private final Path root;
+  private final Path chunks;
+  private final Path tmp;
+  private final Map<Long, ReplicaInfo> index = new ConcurrentHashMap<>();
+  private final AtomicLong usedBytes = new AtomicLong();
+  private final Map<Long, ChunkMeta> metaCache = new LinkedHashMap<>(1024, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, ChunkMeta> eldest) {
+      return size() > META_CACHE_ENTRIES;
+    }
+  };
+  private String serverId;
+
+  public ChunkStore(Path root) {
+    this.root = root;
+    this.chunks = root.resolve("chunks");
+    this.tmp = root.resolve("tmp");
+  }
+
+  /** Creates the layout if needed, reads or creates the server id, and indexes valid chunks. */
+  public void open() throws IOException {
+    Files.createDirectories(chunks);
+    Files.createDirectories(tmp);
+    serverId = loadOrCreateId();
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(tmp)) {
+      for (Path p : s) {
+        Files.deleteIfExists(p);
+      }
+    }
+    int invalid = 0;
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(chunks)) {
+      for (Path dir : dirs) {
+        if (!Files.isDirectory(dir)) {
+          continue;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+          for (Path f : files) {
+            String name = f.getFileName().toString();
+            if (name.endsWith(".meta")) {
+              if (!indexChunk(f)) {
+                invalid++;
+              }
+            } else if (name.endsWith(".chunk")) {
+              Path meta = f.resolveSibling(name.replace(".chunk", ".meta"));
+              if (!Files.exists(meta)) {
+                log.warn("removing chunk data without checksums: {}", f);
+                Files.deleteIfExists(f);
+                invalid++;
+              }
+            }
+          }
+        }
+      }
+    }
+    log.info("chunk store {}: {} chunks, {} bytes{}", root, index.size(), usedBytes.get(),
+        invalid > 0 ? ", " + invalid + " invalid removed" : "");
+  }
+
+  public String serverId() {
+    return serverId;
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** A fresh file under {@code tmp/} for a chunk being written. */
+  public Path tempFile(long chunkId) {
+    return tmp.resolve(hex(chunkId) + "." + UUID.randomUUID().toString().substring(0, 8) + ".chunk");
+  }
+
+  /**
+   * Makes a fully written temporary file the stored replica of {@code chunkId}. With
+   * {@code sync}, data, checksums and directory entries are on disk when this returns.
+   */
+  public void commit(long chunkId, Path tempData, ChunkMeta meta, boolean sync) throws IOException {
+    long size = Files.size(tempData);
+    if (size != meta.length()) {
+      throw new IOException("chunk " + hex(chunkId) + ": wrote " + size + " bytes, expected "
+          + meta.length());
+    }
+    Path dir = chunks.resolve(subdir(chunkId));
+    Files.createDirectories(dir);
+    Path tempMeta = tempData.resolveSibling(tempData.getFileName() + ".meta");
+    if (sync) {
+      try (FileChannel ch = FileChannel.open(tempData, StandardOpenOption.WRITE)) {
+        ch.force(false);
+      }
+    }
+    writeFile(tempMeta, meta.encode(), sync);
+    ReplicaInfo previous = index.get(chunkId);
+    Files.move(tempData, dataPath(chunkId), StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
+    Files.move(tempMeta, metaPath(chunkId), StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
+    if (sync) {
+      fsyncDirectory(dir);
+    }
+    ReplicaInfo info = new ReplicaInfo(chunkId, meta.version(), meta.length());
+    index.put(chunkId, info);
+    usedBytes.addAndGet(meta.length() - (previous == null ? 0 : previous.length()));
+    synchronized (metaCache) {
+      metaCache.put(chunkId, meta);
+    }
+  }
+
+  /** Forces a committed chunk's files to disk (the background half of BUFFERED writes). */
+  public void sync(long chunkId) throws IOException {
+    for (Path p : List.of(dataPath(chunkId), metaPath(chunkId))) {
+      try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+        ch.force(false);
+      } catch (NoSuchFileException e) {
+        return; // deleted meanwhile
+      }
+    }
+    fsyncDirectory(chunks.resolve(subdir(chunkId)));
+  }
+
+  /** Deletes a replica; returns whether there was one. */
+  public boolean delete(long chunkId) throws IOException {
+    ReplicaInfo info = index.remove(chunkId);
+    synchronized (metaCache) {
+      metaCache.remove(chunkId);
+    }
+    Files.deleteIfExists(metaPath(chunkId));
+    boolean existed = Files.deleteIfExists(dataPath(chunkId));
+    if (info != null) {
+      usedBytes.addAndGet(-info.length());
+    }
+    return info != null || existed;
+  }
+
+  /** Deletes a temporary file of an abandoned write. */
+  public void discard(Path tempData) {
+    try {
+      Files.deleteIfExists(tempData);
+      Files.deleteIfExists(tempData.resolveSibling(tempData.getFileName() + ".meta"));
+    } catch (IOException e) {
+      log.warn("could not remove {}: {}", tempData, e.toString());
+    }
+  }
+
+  /** The replica of {@code chunkId}, or {@code null}. Safe on an event loop. */
+  public ReplicaInfo replica(long chunkId) {
+    return index.get(chunkId);
+  }
+
+  /** Every replica held. Safe on an event loop. */
+  public Collection<ReplicaInfo> replicas() {
+    return new ArrayList<>(index.values());
+  }
+
+  public int chunkCount() {
+    return index.size();
+  }
+
+  public long usedBytes() {
+    return usedBytes.get();
+  }
+
+  /** Cached checksums of a chunk, or {@code null} when they must be loaded. Safe on an event loop. */
+  public ChunkMeta cachedMeta(long chunkId) {
+    synchronized (metaCache) {
+      return metaCache.get(chunkId);
+    }
+  }
+
+  /** Reads a chunk's checksums from disk (blocking). */
+  public ChunkMeta loadMeta(long chunkId) throws IOException {
+    ChunkMeta meta = ChunkMeta.decode(Files.readAllBytes(metaPath(chunkId)));
+    synchronized (metaCache) {
+      metaCache.put(chunkId, meta);
+    }
+    return meta;
+  }
+
+  /** Free and total bytes of the file system holding the data directory (blocking). */
+  public long[] space() {
+    try {
+      FileStore fs = Files.getFileStore(root);
+      return new long[] {fs.getUsableSpace(), fs.getTotalSpace()};
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public Path dataPath(long chunkId) {
+    return chunks.resolve(subdir(chunkId)).resolve(hex(chunkId) + ".chunk");
+  }
+
+  public Path metaPath(long chunkId) {
+    return chunks.resolve(subdir(chunkId)).resolve(hex(chunkId) + ".meta");
+  }
+
+  public static String hex(long chunkId) {
+    String s = Long.toHexString(chunkId);
+    return "0000000000000000".substring(s.length()) + s;
+  }
+
+  private static String subdir(long chunkId) {
+    String s = Integer.toHexString((int) (chunkId & 0xff));
+    return s.length() == 1 ? "0" + s : s;
+  }
+
+  private boolean indexChunk(Path metaFile) throws IOException {
+    String name = metaFile.getFileName().toString();
+    Path data = metaFile.resolveSibling(name.replace(".meta", ".chunk"));
+    try {
+      long id = Long.parseUnsignedLong(name.substring(0, name.length() - 5), 16);
+      ChunkMeta meta = ChunkMeta.decode(Files.readAllBytes(metaFile));
+      long size = Files.size(data);
+      if (size != meta.length()) {
+        throw new IOException("data file is " + size + " bytes, checksums cover " + meta.length());
+      }
+      index.put(id, new ReplicaInfo(id, meta.version(), meta.length()));
+      usedBytes.addAndGet(meta.length());
+      return true;
+    } catch (IOException | NumberFormatException e) {
+      log.warn("removing invalid chunk {}: {}", metaFile, e.toString());
+      Files.deleteIfExists(metaFile);
+      Files.deleteIfExists(data);
+      return false;
+    }
+  }
+
+  private String loadOrCreateId() throws IOException {
+    Path idFile = root.resolve("server.id");
+    if (Files.exists(idFile)) {
+      String id = Files.readString(idFile).trim();
+      if (!id.isEmpty()) {
+        return id;
+      }
+    }
+    String id = "cs-" + UUID.randomUUID().toString().substring(0, 13).replace("-", "");
+    writeFile(idFile, id.getBytes(java.nio.charset.StandardCharsets.UTF_8), true);
+    fsyncDirectory(root);
+    return id;
+  }
+
+  private static void writeFile(Path p, byte[] bytes, boolean sync) throws IOException {
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer b = ByteBuffer.wrap(bytes);
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+      if (sync) {
+        ch.force(false);
+      }
+    }
+  }
+
+  static void fsyncDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+}

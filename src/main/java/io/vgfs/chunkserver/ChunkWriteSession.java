@@ -1,0 +1,244 @@
+package io.vgfs.chunkserver;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
+import io.vgfs.protocol.Crc32c;
+import io.vgfs.protocol.Durability;
+import io.vgfs.protocol.ErrorCode;
+import io.vgfs.protocol.ServerAddress;
+import io.vgfs.protocol.data.DataChannel;
+import io.vgfs.protocol.data.DataChannelPool;
+import io.vgfs.protocol.data.ErrorFrame;
+import io.vgfs.protocol.data.Frame;
+import io.vgfs.protocol.data.FrameDecoder;
+import io.vgfs.protocol.data.FrameType;
+import io.vgfs.protocol.data.Frames;
+import io.vgfs.protocol.data.ReplicaException;
+import io.vgfs.protocol.data.WriteAck;
+import io.vgfs.protocol.data.WriteEnd;
+import io.vgfs.protocol.data.WriteOpen;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One replica's part in writing a chunk: store each block in a temporary file and forward it to
+ * the next replica as it arrives, then on WRITE_END make the chunk durable and acknowledge once
+ * the rest of the chain has.
+ *
+ * <p>Backpressure: a block goes both to the file and downstream, so the upstream is paused while
+ * either queue is full and resumed when both have drained. Memory per session is the two write
+ * queues and the block checksums. Runs on the connection's event loop; disk work runs on workers.
+ */
+final class ChunkWriteSession {
+
+  private static final Logger log = LoggerFactory.getLogger(ChunkWriteSession.class);
+  private static final int FILE_QUEUE_BYTES = 4 * 1024 * 1024;
+  /** In SYNC mode, dirty data is pushed to disk every this many bytes, so the final fsync is short. */
+  private static final long EARLY_FLUSH_BYTES = 16L * 1024 * 1024;
+
+  private final Vertx vertx;
+  private final ChunkStore store;
+  private final DataChannelPool pool;
+  private final WriteOpen open;
+  private final FrameDecoder upstream;
+  private final Promise<WriteAck> result = Promise.promise();
+  private final Promise<List<String>> downstreamAck = Promise.promise();
+
+  private Path temp;
+  private AsyncFile file;
+  private DataChannel downstream;
+  private int[] crcs = new int[16];
+  private int blocks;
+  private long written;
+  private long flushedAt;
+  private boolean flushing;
+  private int chunkCrc;
+  private boolean lastBlockSeen;
+  private boolean ended;
+  private Future<Void> lastWrite = Future.succeededFuture();
+
+  ChunkWriteSession(Vertx vertx, ChunkStore store, DataChannelPool pool, WriteOpen open,
+                    FrameDecoder upstream) {
+    this.vertx = vertx;
+    this.store = store;
+    this.pool = pool;
+    this.open = open;
+    this.upstream = upstream;
+  }
+
+  /** Completes with the acknowledgement to send upstream, or fails with the error to report. */
+  Future<WriteAck> result() {
+    return result.future();
+  }
+
+  /** Opens the temporary file and the downstream link; the upstream is paused meanwhile. */
+  void start() {
+    upstream.pause();
+    temp = store.tempFile(open.chunkId());
+    Future<AsyncFile> fileReady = vertx.fileSystem().open(temp.toString(),
+        new OpenOptions().setWrite(true).setCreateNew(true));
+    Future<Void> chainReady = open.chain().isEmpty() ? Future.succeededFuture() : connectDownstream();
+    Future.all(fileReady, chainReady).onComplete(ar -> {
+      if (fileReady.succeeded()) {
+        file = fileReady.result();
+        file.setWriteQueueMaxSize(FILE_QUEUE_BYTES);
+        file.exceptionHandler(this::fail);
+      }
+      if (ar.failed()) {
+        fail(ar.cause());
+      } else if (!result.future().isComplete()) {
+        upstream.resume();
+      }
+    });
+  }
+
+  private Future<Void> connectDownstream() {
+    ServerAddress next = open.chain().get(0);
+    return pool.acquire(next)
+        .recover(t -> Future.failedFuture(new ReplicaException(ErrorCode.UNAVAILABLE,
+            "replica " + next + " unreachable: " + t.getMessage(), next.id())))
+        .compose(ch -> {
+          downstream = ch;
+          ch.handlers(this::onDownstreamFrame, t -> downstreamAck.tryFail(
+              new ReplicaException(ErrorCode.UNAVAILABLE,
+                  "replica " + next + " failed: " + t.getMessage(), next.id())));
+          downstreamAck.future().onFailure(this::fail);
+          return ch.send(FrameType.WRITE_OPEN, open.downstream().toJson());
+        });
+  }
+
+  void data(Frame frame) {
+    if (result.future().isComplete()) {
+      return;
+    }
+    Buffer block = frame.payload();
+    int len = block.length();
+    if (ended || lastBlockSeen || len == 0) {
+      fail(new ReplicaException(ErrorCode.BAD_REQUEST,
+          "only the last block of a chunk may be shorter than " + Frames.BLOCK_SIZE, null));
+      return;
+    }
+    if (written + len > Frames.MAX_CHUNK_SIZE) {
+      fail(new ReplicaException(ErrorCode.TOO_LARGE, "chunk exceeds the maximum chunk size", null));
+      return;
+    }
+    lastBlockSeen = len < Frames.BLOCK_SIZE;
+    if (blocks == crcs.length) {
+      crcs = Arrays.copyOf(crcs, blocks * 2);
+    }
+    crcs[blocks++] = frame.crc();
+    chunkCrc = Crc32c.combine(chunkCrc, frame.crc(), len);
+    written += len;
+    lastWrite = file.write(block);
+    if (downstream != null) {
+      downstream.send(Frames.encode(FrameType.DATA, block, frame.crc()));
+    }
+    if (open.durability() == Durability.SYNC && written - flushedAt >= EARLY_FLUSH_BYTES
+        && !flushing) {
+      earlyFlush();
+    }
+    if (file.writeQueueFull() || (downstream != null && downstream.writeQueueFull())) {
+      upstream.pause();
+      file.drainHandler(v -> maybeResume());
+      if (downstream != null) {
+        downstream.drainHandler(v -> maybeResume());
+      }
+    }
+  }
+
+  // Starts writeback of what is written so far, off the critical path, so the fsync at the end of
+  // the chunk has little left to do.
+  private void earlyFlush() {
+    flushing = true;
+    flushedAt = written;
+    lastWrite.compose(v -> file.flush()).onComplete(ar -> flushing = false);
+  }
+
+  private void maybeResume() {
+    if (!result.future().isComplete() && !file.writeQueueFull()
+        && (downstream == null || !downstream.writeQueueFull())) {
+      upstream.resume();
+    }
+  }
+
+  void end(WriteEnd end) {
+    if (result.future().isComplete()) {
+      return;
+    }
+    ended = true;
+    if (end.length() != written || end.crc32c() != chunkCrc) {
+      fail(new ReplicaException(ErrorCode.BAD_REQUEST, "chunk " + ChunkStore.hex(open.chunkId())
+          + " arrived as " + written + " bytes crc " + Crc32c.hex(chunkCrc) + ", the writer sent "
+          + end.length() + " bytes crc " + Crc32c.hex(end.crc32c()), null));
+      return;
+    }
+    if (downstream != null) {
+      downstream.send(FrameType.WRITE_END, end.toJson());
+    }
+    boolean sync = open.durability() == Durability.SYNC;
+    ChunkMeta meta = new ChunkMeta(open.version(), written, Frames.BLOCK_SIZE,
+        Arrays.copyOf(crcs, blocks));
+    Future<Void> local = lastWrite
+        .compose(v -> file.close())
+        .compose(v -> vertx.executeBlocking(() -> {
+          store.commit(open.chunkId(), temp, meta, sync);
+          return null;
+        }, false));
+    Future<List<String>> remote = downstream == null
+        ? Future.succeededFuture(List.of()) : downstreamAck.future();
+    Future.all(local, remote).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(ar.cause());
+        return;
+      }
+      List<String> replicas = new ArrayList<>();
+      replicas.add(store.serverId());
+      replicas.addAll(remote.result());
+      if (downstream != null) {
+        pool.release(downstream);
+      }
+      if (!sync) {
+        vertx.executeBlocking(() -> {
+          store.sync(open.chunkId());
+          return null;
+        }, false).onFailure(t -> log.warn("background fsync of chunk {} failed: {}",
+            ChunkStore.hex(open.chunkId()), t.toString()));
+      }
+      result.tryComplete(new WriteAck(open.chunkId(), written, replicas));
+    });
+  }
+
+  private void onDownstreamFrame(Frame frame) {
+    switch (frame.type()) {
+      case WRITE_ACK -> downstreamAck.tryComplete(WriteAck.fromJson(frame.json()).replicas());
+      case ERROR -> downstreamAck.tryFail(ErrorFrame.fromJson(frame.json()).toException());
+      default -> downstreamAck.tryFail(new ReplicaException(ErrorCode.BAD_REQUEST,
+          "unexpected " + frame.type() + " from downstream", open.chain().get(0).id()));
+    }
+  }
+
+  /** Abandons the write: nothing of it stays on disk and the downstream is closed. */
+  void fail(Throwable cause) {
+    if (!result.tryFail(cause)) {
+      return;
+    }
+    if (downstream != null) {
+      downstream.close();
+    }
+    AsyncFile f = file;
+    Future<Void> closed = f == null ? Future.succeededFuture() : lastWrite.eventually(f::close);
+    closed.onComplete(ar -> vertx.executeBlocking(() -> {
+      store.discard(temp);
+      return null;
+    }, false));
+  }
+}

@@ -1,0 +1,25 @@
+package io.vgfs.chunkserver;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The highest master epoch this chunkserver has seen. A request from an older epoch comes from a
+ * master that has been replaced (a paused or partitioned old leader) and is refused.
+ */
+public final class EpochFence {
+
+  private final AtomicLong highest = new AtomicLong();
+
+  /** Records {@code epoch}; false when it is older than one already seen. Epoch 0 is unfenced. */
+  public boolean admit(long epoch) {
+    if (epoch == 0) {
+      return true;
+    }
+    long seen = highest.accumulateAndGet(epoch, Math::max);
+    return epoch >= seen;
+  }
+
+  public long highest() {
+    return highest.get();
+  }
+}

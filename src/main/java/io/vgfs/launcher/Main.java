@@ -1,0 +1,2 @@
+package io.vgfs.launcher;
+public class Main { public static void main(String[] a) {} }

@@ -1,0 +1,79 @@
+package io.vgfs.protocol;
+
+/**
+ * Every event-bus address vgfs uses, with the JSON each one takes and answers. Failures are
+ * always a failed reply: {@code ReplyException.failureCode()} is an {@link ErrorCode#code()} and
+ * the message says what went wrong; a sender never has to wait out a timeout to learn of one.
+ *
+ * <h2>Master (internal; served only by the active master)</h2>
+ * <table>
+ *   <tr><th>address</th><th>request</th><th>reply</th></tr>
+ *   <tr><td>{@link #INFO}</td><td>{@code {}}</td>
+ *       <td>{@code {masterId, epoch, chunkSize, replication, smallFileLimit}}</td></tr>
+ *   <tr><td>{@link #ALLOCATE}</td><td>{@code {path, exclude?: [serverId]}}</td>
+ *       <td>{@link Allocation}</td></tr>
+ *   <tr><td>{@link #COMMIT}</td>
+ *       <td>{@code {path, id, size, crc32c, chunks: [ChunkRef without replicas],
+ *           replicas: [[serverId]] (per chunk, who acknowledged it)}}</td>
+ *       <td>{@link FileInfo}</td></tr>
+ *   <tr><td>{@link #LOOKUP}</td><td>{@code {path}}</td>
+ *       <td>{@link FileInfo} with chunks and their live replicas</td></tr>
+ *   <tr><td>{@link #STAT}</td><td>{@code {path}}</td><td>{@link FileInfo} without chunks</td></tr>
+ *   <tr><td>{@link #LIST}</td><td>{@code {prefix, after?, limit?}}</td>
+ *       <td>{@code {files: [FileInfo summary], truncated, next?}}</td></tr>
+ *   <tr><td>{@link #DELETE}</td><td>{@code {path}}</td><td>{@code {path, deleted: true}}</td></tr>
+ *   <tr><td>{@link #STATUS}</td><td>{@code {}}</td>
+ *       <td>{@code {masters, chunkservers, files, chunks, underReplicatedChunks, ...}}</td></tr>
+ *   <tr><td>{@link #REGISTER}</td>
+ *       <td>{@code {id, host, port, rack?, capacity, free, used, chunks: [[id, version, length]]}}</td>
+ *       <td>{@code {epoch, masterId, chunkSize}}</td></tr>
+ *   <tr><td>{@link #HEARTBEAT}</td><td>{@code {id, free, used, chunkCount, activeWrites}}</td>
+ *       <td>{@code {epoch, register: bool, delete: [chunkId]}}</td></tr>
+ *   <tr><td>{@link #REPORT_BAD_REPLICA}</td><td>{@code {chunk, server, reason}}</td>
+ *       <td>{@code {}}</td></tr>
+ * </table>
+ *
+ * <h2>Public API for Vert.x applications without the Java client</h2>
+ * Served by every gateway process (and {@code vgfs dev}). Small files only: bulk bytes never
+ * travel on the event bus, so {@link #API_READ} and {@link #API_WRITE} refuse files larger than the
+ * configured limit (default 4 MiB) with {@link ErrorCode#TOO_LARGE}; use the streaming client.
+ * <table>
+ *   <tr><th>address</th><th>request</th><th>reply</th></tr>
+ *   <tr><td>{@link #API_STAT}</td><td>{@code {path}}</td><td>{@link FileInfo} summary</td></tr>
+ *   <tr><td>{@link #API_LIST}</td><td>{@code {prefix, after?, limit?}}</td>
+ *       <td>as {@link #LIST}</td></tr>
+ *   <tr><td>{@link #API_DELETE}</td><td>{@code {path}}</td><td>{@code {path, deleted}}</td></tr>
+ *   <tr><td>{@link #API_READ}</td><td>{@code {path}}</td>
+ *       <td>the content as a {@code Buffer}; headers {@code path}, {@code size}, {@code etag}</td></tr>
+ *   <tr><td>{@link #API_WRITE}</td><td>a {@code Buffer} with the content; header {@code path}</td>
+ *       <td>{@link FileInfo} summary</td></tr>
+ * </table>
+ *
+ * <h2>Broadcasts</h2>
+ * {@link #MASTER_ANNOUNCE} is published by a master when it becomes active:
+ * {@code {masterId, epoch}}; chunkservers answer it by registering again.
+ */
+public final class Addresses {
+
+  private Addresses() {
+  }
+
+  public static final String INFO = "vgfs.master.info";
+  public static final String ALLOCATE = "vgfs.master.allocate";
+  public static final String COMMIT = "vgfs.master.commit";
+  public static final String LOOKUP = "vgfs.master.lookup";
+  public static final String STAT = "vgfs.master.stat";
+  public static final String LIST = "vgfs.master.list";
+  public static final String DELETE = "vgfs.master.delete";
+  public static final String STATUS = "vgfs.master.status";
+  public static final String REGISTER = "vgfs.master.register";
+  public static final String HEARTBEAT = "vgfs.master.heartbeat";
+  public static final String REPORT_BAD_REPLICA = "vgfs.master.report-bad-replica";
+  public static final String MASTER_ANNOUNCE = "vgfs.master.announce";
+
+  public static final String API_STAT = "vgfs.api.stat";
+  public static final String API_LIST = "vgfs.api.list";
+  public static final String API_DELETE = "vgfs.api.delete";
+  public static final String API_READ = "vgfs.api.read";
+  public static final String API_WRITE = "vgfs.api.write";
+}
