@@ -1,0 +1,252 @@
+package io.vgfs.master;
+
+import io.vgfs.protocol.ChunkRef;
+import io.vgfs.protocol.FileInfo;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The chunk table: for every chunk referenced by a file, its version, length and the servers that
+ * hold a replica; the chunks allocated but not committed yet; and what each server must delete.
+ *
+ * <p>Replica locations are never persisted: they come from chunkserver reports (as in GFS), so
+ * they are right after any restart. Pure logic, owned by the master's event loop.
+ */
+public final class ChunkTable {
+
+  /** A committed chunk. */
+  public static final class Chunk {
+    final long id;
+    long version;
+    long length;
+    final Set<String> replicas = new LinkedHashSet<>();
+
+    Chunk(long id, long version, long length) {
+      this.id = id;
+      this.version = version;
+      this.length = length;
+    }
+
+    public long id() {
+      return id;
+    }
+
+    public long version() {
+      return version;
+    }
+
+    public Set<String> replicas() {
+      return replicas;
+    }
+  }
+
+  private record Pending(long allocatedNanos, List<String> servers) {
+  }
+
+  private final Map<Long, Chunk> chunks = new HashMap<>();
+  private final Map<String, Set<Long>> byServer = new HashMap<>();
+  private final Map<Long, Pending> pending = new HashMap<>();
+  private final Map<String, Map<Long, Long>> orphans = new HashMap<>(); // server → chunk → first seen
+  private final Map<String, Set<Long>> deletions = new HashMap<>();
+
+  public int size() {
+    return chunks.size();
+  }
+
+  public Chunk get(long id) {
+    return chunks.get(id);
+  }
+
+  /** Records an allocation, so the replicas' reports of it are not mistaken for garbage. */
+  public void allocated(long chunkId, List<String> servers, long nowNanos) {
+    pending.put(chunkId, new Pending(nowNanos, servers));
+  }
+
+  /** True when {@code chunkId} belongs to a committed file. */
+  public boolean committed(long chunkId) {
+    return chunks.containsKey(chunkId);
+  }
+
+  /**
+   * Adds the chunks of a newly committed file; {@code acked.get(i)} are the servers known to hold
+   * chunk {@code i} (the writer's acknowledgement).
+   */
+  public void addFile(FileInfo file, List<List<String>> acked) {
+    for (int i = 0; i < file.chunks().size(); i++) {
+      ChunkRef ref = file.chunks().get(i);
+      Chunk c = chunks.computeIfAbsent(ref.id(), id -> new Chunk(id, ref.version(), ref.length()));
+      c.version = ref.version();
+      c.length = ref.length();
+      pending.remove(ref.id());
+      if (acked != null && i < acked.size()) {
+        for (String server : acked.get(i)) {
+          addReplica(c, server);
+        }
+      }
+      for (Map<Long, Long> o : orphans.values()) {
+        o.remove(ref.id());
+      }
+    }
+  }
+
+  /** Adds the chunks of a file loaded from the log or checkpoint; locations come from reports. */
+  public void addFile(FileInfo file) {
+    addFile(file, null);
+  }
+
+  /** Forgets the chunks of a deleted or replaced file and queues their replicas for deletion. */
+  public void removeFile(FileInfo file) {
+    for (ChunkRef ref : file.chunks()) {
+      Chunk c = chunks.remove(ref.id());
+      if (c == null) {
+        continue;
+      }
+      for (String server : c.replicas) {
+        Set<Long> held = byServer.get(server);
+        if (held != null) {
+          held.remove(c.id);
+        }
+        deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(c.id);
+      }
+    }
+  }
+
+  /** Forgets every location (the table is being reloaded; reports will bring them back). */
+  public void clear() {
+    chunks.clear();
+    byServer.clear();
+    pending.clear();
+    orphans.clear();
+    deletions.clear();
+  }
+
+  /**
+   * Reconciles a server's full chunk report: its locations become exactly what it reports, stale
+   * versions and garbage are queued for deletion, unknown chunks are remembered as orphans.
+   *
+   * @param reported {@code [id, version, length]} triples
+   */
+  public void report(String server, List<long[]> reported, long nowNanos) {
+    Set<Long> before = byServer.remove(server);
+    if (before != null) {
+      for (long id : before) {
+        Chunk c = chunks.get(id);
+        if (c != null) {
+          c.replicas.remove(server);
+        }
+      }
+    }
+    Map<Long, Long> serverOrphans = orphans.computeIfAbsent(server, s -> new HashMap<>());
+    Set<Long> stillReported = new HashSet<>();
+    for (long[] r : reported) {
+      long id = r[0];
+      stillReported.add(id);
+      Chunk c = chunks.get(id);
+      if (c != null) {
+        if (r[1] >= c.version && r[2] == c.length) {
+          addReplica(c, server);
+        } else {
+          deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(id);
+        }
+      } else if (!pending.containsKey(id)) {
+        serverOrphans.putIfAbsent(id, nowNanos);
+      }
+    }
+    serverOrphans.keySet().retainAll(stillReported);
+  }
+
+  /** Forgets a server's replicas (it is dead). Returns how many chunk locations were lost. */
+  public int removeServer(String server) {
+    Set<Long> held = byServer.remove(server);
+    if (held == null) {
+      return 0;
+    }
+    for (long id : held) {
+      Chunk c = chunks.get(id);
+      if (c != null) {
+        c.replicas.remove(server);
+      }
+    }
+    return held.size();
+  }
+
+  /** Drops one replica location (it was found corrupt) and queues it for deletion. */
+  public boolean dropReplica(long chunkId, String server) {
+    Chunk c = chunks.get(chunkId);
+    if (c == null || !c.replicas.remove(server)) {
+      return false;
+    }
+    Set<Long> held = byServer.get(server);
+    if (held != null) {
+      held.remove(chunkId);
+    }
+    deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(chunkId);
+    return true;
+  }
+
+  /**
+   * Moves orphans older than {@code graceNanos} and expired allocations to the deletion queues:
+   * uploads that were never committed.
+   */
+  public void expire(long nowNanos, long graceNanos) {
+    pending.values().removeIf(p -> nowNanos - p.allocatedNanos() > graceNanos);
+    for (Map.Entry<String, Map<Long, Long>> e : orphans.entrySet()) {
+      Iterator<Map.Entry<Long, Long>> it = e.getValue().entrySet().iterator();
+      while (it.hasNext()) {
+        Map.Entry<Long, Long> o = it.next();
+        if (nowNanos - o.getValue() > graceNanos && !pending.containsKey(o.getKey())
+            && !chunks.containsKey(o.getKey())) {
+          deletions.computeIfAbsent(e.getKey(), s -> new LinkedHashSet<>()).add(o.getKey());
+          it.remove();
+        }
+      }
+    }
+  }
+
+  /** Takes up to {@code max} queued deletions for a server (sent in its heartbeat reply). */
+  public List<Long> takeDeletions(String server, int max) {
+    Set<Long> q = deletions.get(server);
+    List<Long> out = new ArrayList<>();
+    if (q == null) {
+      return out;
+    }
+    Iterator<Long> it = q.iterator();
+    while (it.hasNext() && out.size() < max) {
+      long id = it.next();
+      it.remove();
+      if (!chunks.containsKey(id) || !chunks.get(id).replicas.contains(server)) {
+        out.add(id);
+      }
+    }
+    return out;
+  }
+
+  /** Chunks with fewer than {@code replication} replicas on servers in {@code live}. */
+  public int underReplicated(int replication, Set<String> live) {
+    int n = 0;
+    for (Chunk c : chunks.values()) {
+      int ok = 0;
+      for (String s : c.replicas) {
+        if (live.contains(s)) {
+          ok++;
+        }
+      }
+      if (ok < replication) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private void addReplica(Chunk c, String server) {
+    c.replicas.add(server);
+    byServer.computeIfAbsent(server, s -> new HashSet<>()).add(c.id);
+  }
+}

@@ -1,0 +1,216 @@
+package io.vgfs.master;
+
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vgfs.protocol.Addresses;
+import io.vgfs.protocol.Allocation;
+import io.vgfs.protocol.ChunkRef;
+import io.vgfs.protocol.Crc32c;
+import io.vgfs.protocol.ErrorCode;
+import io.vgfs.protocol.FileInfo;
+import io.vgfs.protocol.PathRules;
+import io.vgfs.protocol.Replies;
+import io.vgfs.protocol.ServerAddress;
+import io.vgfs.protocol.VgfsException;
+import io.vgfs.protocol.data.Frames;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The namespace requests of the active master: allocate chunks, commit files, look them up, list
+ * and delete them. See {@link Addresses} for the message shapes.
+ */
+final class FileService {
+
+  static final int DEFAULT_LIST_LIMIT = 1000;
+  static final int MAX_LIST_LIMIT = 10_000;
+
+  private final Metadata metadata;
+  private final ServerRegistry registry;
+  private final MasterOptions options;
+  private final String masterId;
+  private final long epoch;
+  private long chunkCounter;
+
+  FileService(Metadata metadata, ServerRegistry registry, MasterOptions options, String masterId,
+              long epoch) {
+    this.metadata = metadata;
+    this.registry = registry;
+    this.options = options;
+    this.masterId = masterId;
+    this.epoch = epoch;
+  }
+
+  List<MessageConsumer<JsonObject>> register(EventBus bus) {
+    List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+    consumers.add(consume(bus, Addresses.INFO, this::info));
+    consumers.add(consume(bus, Addresses.ALLOCATE, this::allocate));
+    consumers.add(consume(bus, Addresses.COMMIT, this::commit));
+    consumers.add(consume(bus, Addresses.LOOKUP, this::lookup));
+    consumers.add(consume(bus, Addresses.STAT, this::stat));
+    consumers.add(consume(bus, Addresses.LIST, this::list));
+    consumers.add(consume(bus, Addresses.DELETE, this::delete));
+    return consumers;
+  }
+
+  static MessageConsumer<JsonObject> consume(EventBus bus, String address,
+                                             Function<JsonObject, Future<JsonObject>> handler) {
+    return bus.consumer(address, msg -> Replies.handle(msg, handler));
+  }
+
+  private Future<JsonObject> info(JsonObject req) {
+    return Future.succeededFuture(new JsonObject().put("masterId", masterId).put("epoch", epoch)
+        .put("chunkSize", options.chunkSize()).put("replication", options.replication())
+        .put("smallFileLimit", options.smallFileLimit()));
+  }
+
+  private Future<JsonObject> allocate(JsonObject req) {
+    PathRules.file(req.getString("path"));
+    Set<String> exclude = new HashSet<>();
+    req.getJsonArray("exclude", new JsonArray()).forEach(o -> exclude.add((String) o));
+    long now = System.nanoTime();
+    List<ServerState> candidates = registry.writable(now);
+    List<ServerState> chosen = Placement.choose(candidates, options.replication(), exclude);
+    if (chosen.size() < options.replication()) {
+      throw new VgfsException(ErrorCode.NOT_ENOUGH_CHUNKSERVERS, "replication "
+          + options.replication() + " needs " + options.replication()
+          + " live chunkservers; " + chosen.size() + " available"
+          + (exclude.isEmpty() ? "" : " (excluding " + exclude + ")"));
+    }
+    long chunkId = (epoch << 32) | (++chunkCounter & 0xffffffffL);
+    List<ServerAddress> chain = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    for (ServerState s : chosen) {
+      s.recentAllocations++;
+      chain.add(s.address());
+      ids.add(s.id());
+    }
+    metadata.state().chunks().allocated(chunkId, ids, now);
+    return Future.succeededFuture(
+        new Allocation(chunkId, 1, epoch, "", options.chunkSize(), chain).toJson());
+  }
+
+  private Future<JsonObject> commit(JsonObject req) {
+    String path = PathRules.file(req.getString("path"));
+    String id = req.getString("id");
+    if (id == null || id.isEmpty() || id.length() > 128) {
+      throw bad("a commit needs the upload's id");
+    }
+    FileInfo existing = metadata.state().namespace().get(path);
+    if (existing != null && existing.id().equals(id)) {
+      // A retry of a commit that already took effect.
+      return metadata.barrier().map(v -> existing.toJson());
+    }
+    long size = req.getLong("size");
+    int crc = Crc32c.parseHex(req.getString("crc32c"));
+    JsonArray chunkArr = req.getJsonArray("chunks", new JsonArray());
+    List<ChunkRef> chunks = new ArrayList<>();
+    long total = 0;
+    int composed = 0;
+    Set<Long> seen = new HashSet<>();
+    for (int i = 0; i < chunkArr.size(); i++) {
+      ChunkRef c = ChunkRef.fromJson(chunkArr.getJsonObject(i));
+      if (c.length() <= 0 || c.length() > Frames.MAX_CHUNK_SIZE) {
+        throw bad("chunk " + c.id() + " has an invalid length " + c.length());
+      }
+      if (!seen.add(c.id()) || metadata.state().chunks().committed(c.id())) {
+        throw new VgfsException(ErrorCode.CONFLICT, "chunk " + c.id()
+            + " already belongs to a file");
+      }
+      total += c.length();
+      composed = Crc32c.combine(composed, c.crc32c(), c.length());
+      chunks.add(c.withReplicas(List.of()));
+    }
+    if (total != size) {
+      throw bad("chunks hold " + total + " bytes but the file size is " + size);
+    }
+    if (composed != crc) {
+      throw bad("the file checksum does not match its chunks' checksums");
+    }
+    List<List<String>> acked = new ArrayList<>();
+    JsonArray replicas = req.getJsonArray("replicas", new JsonArray());
+    for (int i = 0; i < replicas.size(); i++) {
+      List<String> ids = new ArrayList<>();
+      replicas.getJsonArray(i).forEach(o -> ids.add((String) o));
+      acked.add(ids);
+    }
+    long now = System.currentTimeMillis();
+    FileInfo file = new FileInfo(path, id, size, now, now, crc, chunks);
+    return metadata.mutate(new JsonObject().put("op", "put").put("file", file.toJson()), acked)
+        .map(old -> file.toJson());
+  }
+
+  private Future<JsonObject> lookup(JsonObject req) {
+    String path = PathRules.file(req.getString("path"));
+    return metadata.barrier().map(v -> {
+      FileInfo f = found(path);
+      long now = System.nanoTime();
+      Set<String> readable = registry.readable(now);
+      List<ChunkRef> located = new ArrayList<>(f.chunks().size());
+      for (ChunkRef c : f.chunks()) {
+        List<ServerAddress> where = new ArrayList<>();
+        ChunkTable.Chunk chunk = metadata.state().chunks().get(c.id());
+        if (chunk != null) {
+          for (String s : chunk.replicas()) {
+            if (readable.contains(s)) {
+              where.add(registry.get(s).address());
+            }
+          }
+        }
+        located.add(c.withReplicas(where));
+      }
+      return f.withChunks(located).toJson().put("epoch", epoch);
+    });
+  }
+
+  private Future<JsonObject> stat(JsonObject req) {
+    String path = PathRules.file(req.getString("path"));
+    return metadata.barrier().map(v -> found(path).summaryJson());
+  }
+
+  private Future<JsonObject> list(JsonObject req) {
+    String prefix = PathRules.prefix(req.getString("prefix", ""));
+    String after = req.getString("after");
+    int limit = req.getInteger("limit", DEFAULT_LIST_LIMIT);
+    if (limit <= 0 || limit > MAX_LIST_LIMIT) {
+      throw bad("limit must be between 1 and " + MAX_LIST_LIMIT);
+    }
+    return metadata.barrier().map(v -> {
+      Namespace.Page page = metadata.state().namespace().list(prefix, after, limit);
+      JsonArray files = new JsonArray();
+      page.files().forEach(f -> files.add(f.summaryJson()));
+      JsonObject out = new JsonObject().put("prefix", prefix).put("files", files)
+          .put("truncated", page.truncated());
+      if (page.truncated()) {
+        out.put("next", page.files().get(page.files().size() - 1).path());
+      }
+      return out;
+    });
+  }
+
+  private Future<JsonObject> delete(JsonObject req) {
+    String path = PathRules.file(req.getString("path"));
+    found(path);
+    return metadata.mutate(new JsonObject().put("op", "delete").put("path", path), null)
+        .map(old -> new JsonObject().put("path", path).put("deleted", true));
+  }
+
+  private FileInfo found(String path) {
+    FileInfo f = metadata.state().namespace().get(path);
+    if (f == null) {
+      throw new VgfsException(ErrorCode.NOT_FOUND, "no such file: " + path);
+    }
+    return f;
+  }
+
+  private static VgfsException bad(String message) {
+    return new VgfsException(ErrorCode.BAD_REQUEST, message);
+  }
+}

@@ -1,0 +1,21 @@
+package io.vgfs.master;
+
+import java.nio.file.Path;
+
+/**
+ * What a master needs to run. Chunk size and replication are cluster-wide: the active master's
+ * values are the cluster's.
+ *
+ * @param dataDir          where the master keeps its id and its operation log
+ * @param chunkSize        bytes per chunk
+ * @param replication      replicas per chunk
+ * @param heartbeatMs      the chunkservers' heartbeat interval
+ * @param deadAfterMissed  heartbeats a chunkserver may miss before it is dead
+ * @param orphanGraceMs    how long an uncommitted chunk may live before it is collected
+ * @param smallFileLimit   largest file the event-bus API reads or writes whole
+ * @param checkpointEvery  log records between checkpoints
+ */
+public record MasterOptions(Path dataDir, long chunkSize, int replication, long heartbeatMs,
+                            int deadAfterMissed, long orphanGraceMs, long smallFileLimit,
+                            long checkpointEvery) {
+}

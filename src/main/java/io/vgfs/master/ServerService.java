@@ -1,0 +1,148 @@
+package io.vgfs.master;
+
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vgfs.protocol.Addresses;
+import io.vgfs.protocol.ErrorCode;
+import io.vgfs.protocol.VgfsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The chunkserver-facing requests of the active master (registration with chunk reports,
+ * heartbeats, bad-replica reports) and the cluster status.
+ */
+final class ServerService {
+
+  private static final Logger log = LoggerFactory.getLogger(ServerService.class);
+  private static final int DELETIONS_PER_HEARTBEAT = 1000;
+
+  private final Metadata metadata;
+  private final ServerRegistry registry;
+  private final MasterOptions options;
+  private final ClusterMirror mirror;
+  private final String masterId;
+  private final long epoch;
+  private final Supplier<JsonArray> masters;
+  private final Set<String> dead = new HashSet<>();
+
+  ServerService(Metadata metadata, ServerRegistry registry, MasterOptions options,
+                ClusterMirror mirror, String masterId, long epoch, Supplier<JsonArray> masters) {
+    this.metadata = metadata;
+    this.registry = registry;
+    this.options = options;
+    this.mirror = mirror;
+    this.masterId = masterId;
+    this.epoch = epoch;
+    this.masters = masters;
+  }
+
+  List<MessageConsumer<JsonObject>> register(EventBus bus) {
+    List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+    consumers.add(FileService.consume(bus, Addresses.REGISTER, this::registerServer));
+    consumers.add(FileService.consume(bus, Addresses.HEARTBEAT, this::heartbeat));
+    consumers.add(FileService.consume(bus, Addresses.REPORT_BAD_REPLICA, this::badReplica));
+    consumers.add(FileService.consume(bus, Addresses.STATUS, this::status));
+    return consumers;
+  }
+
+  private Future<JsonObject> registerServer(JsonObject req) {
+    if (req.getString("id") == null || req.getString("host") == null
+        || req.getInteger("port") == null) {
+      throw new VgfsException(ErrorCode.BAD_REQUEST, "a registration needs id, host and port");
+    }
+    long now = System.nanoTime();
+    ServerState s = registry.update(req, now);
+    dead.remove(s.id());
+    List<long[]> reported = new ArrayList<>();
+    JsonArray chunks = req.getJsonArray("chunks", new JsonArray());
+    for (int i = 0; i < chunks.size(); i++) {
+      JsonArray r = chunks.getJsonArray(i);
+      reported.add(new long[] {r.getLong(0), r.getLong(1), r.getLong(2)});
+    }
+    metadata.state().chunks().report(s.id(), reported, now);
+    log.info("chunkserver {} at {} registered with {} chunks", s.id(), s.address(), reported.size());
+    mirror.putServer(s.id(), req.copy().put("chunks", reported.size()));
+    return Future.succeededFuture(new JsonObject().put("epoch", epoch).put("masterId", masterId)
+        .put("chunkSize", options.chunkSize())
+        .put("delete", deletions(s.id())));
+  }
+
+  private Future<JsonObject> heartbeat(JsonObject req) {
+    String id = req.getString("id");
+    if (id == null) {
+      throw new VgfsException(ErrorCode.BAD_REQUEST, "a heartbeat needs the server id");
+    }
+    JsonObject reply = new JsonObject().put("epoch", epoch);
+    long now = System.nanoTime();
+    if (registry.get(id) == null || dead.contains(id)) {
+      // Unknown to this master (new term) or declared dead: its report is needed again.
+      return Future.succeededFuture(reply.put("register", true));
+    }
+    registry.update(req, now);
+    mirror.putServer(id, req);
+    return Future.succeededFuture(reply.put("delete", deletions(id)));
+  }
+
+  private Future<JsonObject> badReplica(JsonObject req) {
+    long chunk = req.getLong("chunk");
+    String server = req.getString("server");
+    ChunkTable.Chunk c = metadata.state().chunks().get(chunk);
+    // Never drop the last known replica on one reader's word: it may be the reader that is wrong.
+    if (c != null && c.replicas().size() > 1 && metadata.state().chunks().dropReplica(chunk, server)) {
+      log.warn("replica of chunk {} on {} reported bad ({}); dropped", Long.toHexString(chunk),
+          server, req.getString("reason"));
+    }
+    return Future.succeededFuture(new JsonObject());
+  }
+
+  /** Declares servers dead whose heartbeats stopped; called periodically. */
+  void checkHealth(long now) {
+    for (String id : registry.newlyDead(now, dead)) {
+      int lost = metadata.state().chunks().removeServer(id);
+      log.warn("chunkserver {} is dead; {} chunk replicas lost with it", id, lost);
+    }
+  }
+
+  /** A cluster node left: its chunkservers are dead now, not after missed heartbeats. */
+  void nodeLeft(String nodeId) {
+    for (String id : registry.nodeLeft(nodeId)) {
+      dead.add(id);
+      int lost = metadata.state().chunks().removeServer(id);
+      log.warn("chunkserver {} left the cluster; {} chunk replicas lost with it", id, lost);
+    }
+  }
+
+  private JsonArray deletions(String server) {
+    return new JsonArray(new ArrayList<>(
+        metadata.state().chunks().takeDeletions(server, DELETIONS_PER_HEARTBEAT)));
+  }
+
+  private Future<JsonObject> status(JsonObject req) {
+    return metadata.barrier().map(v -> {
+      long now = System.nanoTime();
+      MetadataState st = metadata.state();
+      return new JsonObject()
+          .put("epoch", epoch)
+          .put("activeMaster", masterId)
+          .put("masters", masters.get())
+          .put("chunkSize", options.chunkSize())
+          .put("replication", options.replication())
+          .put("chunkservers", registry.statusJson(now))
+          .put("liveChunkservers", registry.readable(now).size())
+          .put("files", st.namespace().size())
+          .put("chunks", st.chunks().size())
+          .put("underReplicatedChunks",
+              st.chunks().underReplicated(options.replication(), registry.readable(now)));
+    });
+  }
+}
