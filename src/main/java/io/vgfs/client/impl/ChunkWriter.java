@@ -1,0 +1,146 @@
+package io.vgfs.client.impl;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vgfs.protocol.Allocation;
+import io.vgfs.protocol.ChunkRef;
+import io.vgfs.protocol.Crc32c;
+import io.vgfs.protocol.Durability;
+import io.vgfs.protocol.ErrorCode;
+import io.vgfs.protocol.data.DataChannel;
+import io.vgfs.protocol.data.DataChannelPool;
+import io.vgfs.protocol.data.ErrorFrame;
+import io.vgfs.protocol.data.Frame;
+import io.vgfs.protocol.data.FrameType;
+import io.vgfs.protocol.data.Frames;
+import io.vgfs.protocol.data.ReplicaException;
+import io.vgfs.protocol.data.WriteAck;
+import io.vgfs.protocol.data.WriteEnd;
+import io.vgfs.protocol.data.WriteOpen;
+
+import java.util.List;
+
+/**
+ * Streams one chunk to the first replica of its chain: cuts the bytes it is given into checksummed
+ * 64 KiB blocks, sends them as DATA frames, and on {@link #finish()} sends WRITE_END and waits for
+ * the chain's acknowledgement. Holds at most one partial block; the socket's write queue provides
+ * the backpressure ({@link #writeQueueFull()}).
+ */
+final class ChunkWriter {
+
+  private final Allocation allocation;
+  private final DataChannelPool pool;
+  private final DataChannel channel;
+  private final Promise<WriteAck> ack = Promise.promise();
+  private Buffer block;
+  private long length;
+  private int crc;
+
+  private ChunkWriter(Allocation allocation, DataChannelPool pool, DataChannel channel) {
+    this.allocation = allocation;
+    this.pool = pool;
+    this.channel = channel;
+    channel.handlers(this::onFrame, t -> ack.tryFail(new ReplicaException(ErrorCode.UNAVAILABLE,
+        "chunkserver " + channel.peer() + " failed: " + t.getMessage(), channel.peer().id())));
+  }
+
+  /** Connects to the chain's first replica and opens the write. */
+  static Future<ChunkWriter> open(Allocation allocation, DataChannelPool pool,
+                                  Durability durability) {
+    List<io.vgfs.protocol.ServerAddress> chain = allocation.replicas();
+    return pool.acquire(chain.get(0)).map(ch -> {
+      ChunkWriter w = new ChunkWriter(allocation, pool, ch);
+      ch.send(FrameType.WRITE_OPEN, new WriteOpen(allocation.chunkId(), allocation.version(),
+          allocation.epoch(), allocation.token(), durability,
+          chain.subList(1, chain.size())).toJson());
+      return w;
+    });
+  }
+
+  long length() {
+    return length;
+  }
+
+  /** Adds bytes to the chunk; the caller keeps the total within the chunk size. */
+  void write(Buffer data) {
+    int pos = 0;
+    int n = data.length();
+    while (pos < n) {
+      if (block == null && n - pos >= Frames.BLOCK_SIZE) {
+        sendBlock(data.slice(pos, pos + Frames.BLOCK_SIZE)); // whole block: no copy
+        pos += Frames.BLOCK_SIZE;
+        continue;
+      }
+      if (block == null) {
+        block = Buffer.buffer(Frames.BLOCK_SIZE);
+      }
+      int take = Math.min(Frames.BLOCK_SIZE - block.length(), n - pos);
+      block.appendBuffer(data, pos, take);
+      pos += take;
+      if (block.length() == Frames.BLOCK_SIZE) {
+        sendBlock(block);
+        block = null;
+      }
+    }
+  }
+
+  private void sendBlock(Buffer b) {
+    int blockCrc = Crc32c.of(b);
+    crc = Crc32c.combine(crc, blockCrc, b.length());
+    length += b.length();
+    channel.send(Frames.encode(FrameType.DATA, b, blockCrc));
+  }
+
+  boolean writeQueueFull() {
+    return channel.writeQueueFull();
+  }
+
+  void drainHandler(Handler<Void> handler) {
+    channel.drainHandler(handler);
+  }
+
+  /** Sends what is left and WRITE_END; completes with the chunk once every replica has it. */
+  Future<Written> finish() {
+    if (block != null && block.length() > 0) {
+      sendBlock(block);
+      block = null;
+    }
+    channel.send(FrameType.WRITE_END, new WriteEnd(length, crc).toJson());
+    return ack.future().map(a -> {
+      pool.release(channel);
+      return new Written(new ChunkRef(allocation.chunkId(), allocation.version(), length, crc,
+          List.of()), a.replicas());
+    });
+  }
+
+  /** Gives up on the chunk: the replicas discard what they have of it. */
+  void abort(Throwable cause) {
+    ack.tryFail(cause);
+    channel.close();
+  }
+
+  Future<WriteAck> acked() {
+    return ack.future();
+  }
+
+  private void onFrame(Frame f) {
+    switch (f.type()) {
+      case WRITE_ACK -> ack.tryComplete(WriteAck.fromJson(f.json()));
+      case ERROR -> {
+        ack.tryFail(ErrorFrame.fromJson(f.json()).toException());
+        channel.close();
+      }
+      default -> {
+        ack.tryFail(new ReplicaException(ErrorCode.BAD_REQUEST, "unexpected " + f.type()
+            + " from " + channel.peer(), channel.peer().id()));
+        channel.close();
+      }
+    }
+  }
+
+  /** A stored chunk and the servers that acknowledged it. */
+  record Written(ChunkRef chunk, List<String> replicas) {
+  }
+}

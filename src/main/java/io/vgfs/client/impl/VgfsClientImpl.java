@@ -1,0 +1,206 @@
+package io.vgfs.client.impl;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.streams.ReadStream;
+import io.vgfs.client.FileReadStream;
+import io.vgfs.client.ListResult;
+import io.vgfs.client.VgfsClient;
+import io.vgfs.client.VgfsClientOptions;
+import io.vgfs.protocol.Addresses;
+import io.vgfs.protocol.ChunkRef;
+import io.vgfs.protocol.ErrorCode;
+import io.vgfs.protocol.FileInfo;
+import io.vgfs.protocol.PathRules;
+import io.vgfs.protocol.VgfsException;
+import io.vgfs.protocol.data.DataChannelPool;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * {@link VgfsClient} implementation. All state lives on the context that created the client;
+ * calls from elsewhere hop onto it first.
+ */
+public final class VgfsClientImpl implements VgfsClient {
+
+  private final Vertx vertx;
+  private final Context context;
+  private final VgfsClientOptions options;
+  private final MasterClient master;
+  private final DataChannelPool pool;
+  private Future<JsonObject> info;
+
+  public VgfsClientImpl(Vertx vertx, VgfsClientOptions options) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.options = new VgfsClientOptions(options);
+    this.master = new MasterClient(vertx, options.getRequestTimeoutMs(),
+        options.getFailoverTimeoutMs());
+    this.pool = new DataChannelPool(vertx, options.getMaxIdleConnections(), 30_000);
+  }
+
+  @Override
+  public Future<FileInfo> write(String path, ReadStream<Buffer> data) {
+    String p;
+    try {
+      p = PathRules.file(path);
+    } catch (VgfsException e) {
+      data.pause();
+      return Future.failedFuture(e);
+    }
+    // Pause now, on the caller's turn, so no byte is lost while we hop contexts.
+    data.pause();
+    return onContext(() -> new FileUpload(master, pool, options.getDurability(), p, data)
+        .start(chunkSize()));
+  }
+
+  @Override
+  public Future<FileInfo> write(String path, Buffer data) {
+    return onContext(() -> write(path, new BufferReadStream(context, data)));
+  }
+
+  @Override
+  public Future<FileReadStream> read(String path) {
+    return read(path, 0, Long.MAX_VALUE);
+  }
+
+  @Override
+  public Future<FileReadStream> read(String path, long offset, long length) {
+    return onContext(() -> {
+      String p = PathRules.file(path);
+      if (length < 0) {
+        throw new VgfsException(ErrorCode.INVALID_RANGE, "length must not be negative");
+      }
+      return master.request(Addresses.LOOKUP, new JsonObject().put("path", p)).map(json -> {
+        FileInfo f = FileInfo.fromJson(json);
+        long start = offset < 0 ? Math.max(0, f.size() + offset) : offset;
+        if (start > f.size() || (start == f.size() && f.size() > 0 && length > 0)) {
+          throw new VgfsException(ErrorCode.INVALID_RANGE, "offset " + offset
+              + " is beyond the end of " + p + " (" + f.size() + " bytes)");
+        }
+        long len = Math.min(length, f.size() - start);
+        return new FileReadStreamImpl(context, f, start, len,
+            (chunk, from, to, sink, relocate) -> new ChunkFetch(vertx, pool, master,
+                options.getReadStallTimeoutMs(), chunk, from, to, sink, relocate),
+            chunkId -> relocate(p, chunkId));
+      });
+    });
+  }
+
+  // Fresh locations of a chunk, when every replica we knew of failed us.
+  private Future<ChunkRef> relocate(String path, long chunkId) {
+    return master.request(Addresses.LOOKUP, new JsonObject().put("path", path)).map(json -> {
+      for (ChunkRef c : FileInfo.fromJson(json).chunks()) {
+        if (c.id() == chunkId) {
+          return c;
+        }
+      }
+      throw new VgfsException(ErrorCode.CONFLICT, path + " was replaced while it was being read");
+    });
+  }
+
+  @Override
+  public Future<Buffer> readAll(String path) {
+    return read(path).compose(stream -> {
+      Buffer all = Buffer.buffer((int) Math.min(stream.length(), Integer.MAX_VALUE - 8));
+      Promise<Buffer> p = Promise.promise();
+      stream.exceptionHandler(p::tryFail).endHandler(v -> p.tryComplete(all))
+          .handler(all::appendBuffer);
+      return p.future();
+    });
+  }
+
+  @Override
+  public Future<FileInfo> stat(String path) {
+    return onContext(() -> master.request(Addresses.STAT,
+        new JsonObject().put("path", PathRules.file(path))).map(FileInfo::fromJson));
+  }
+
+  @Override
+  public Future<ListResult> list(String prefix) {
+    return list(prefix, null, 1000);
+  }
+
+  @Override
+  public Future<ListResult> list(String prefix, String after, int limit) {
+    return onContext(() -> {
+      JsonObject req = new JsonObject().put("prefix", PathRules.prefix(prefix)).put("limit", limit);
+      if (after != null) {
+        req.put("after", after);
+      }
+      return master.request(Addresses.LIST, req).map(json -> {
+        List<FileInfo> files = new ArrayList<>();
+        JsonArray arr = json.getJsonArray("files");
+        for (int i = 0; i < arr.size(); i++) {
+          files.add(FileInfo.fromJson(arr.getJsonObject(i)));
+        }
+        return new ListResult(files, json.getBoolean("truncated", false), json.getString("next"));
+      });
+    });
+  }
+
+  @Override
+  public Future<Void> delete(String path) {
+    return onContext(() -> {
+      int[] attempts = new int[1];
+      return master.request(Addresses.DELETE, new JsonObject().put("path", PathRules.file(path)),
+              attempts)
+          .<Void>mapEmpty()
+          .recover(t -> {
+            // A retried delete that finds nothing: an earlier attempt got through.
+            if (attempts[0] > 1 && t instanceof VgfsException e && e.code() == ErrorCode.NOT_FOUND) {
+              return Future.succeededFuture();
+            }
+            return Future.failedFuture(t);
+          });
+    });
+  }
+
+  @Override
+  public Future<JsonObject> clusterStatus() {
+    return onContext(() -> master.request(Addresses.STATUS, new JsonObject()));
+  }
+
+  @Override
+  public Future<JsonObject> clusterInfo() {
+    return onContext(() -> {
+      if (info == null || info.failed()) {
+        info = master.request(Addresses.INFO, new JsonObject());
+      }
+      return info;
+    });
+  }
+
+  private Future<Long> chunkSize() {
+    return clusterInfo().map(json -> json.getLong("chunkSize"));
+  }
+
+  @Override
+  public Future<Void> close() {
+    return onContext(pool::close);
+  }
+
+  private <T> Future<T> onContext(Supplier<Future<T>> action) {
+    if (Vertx.currentContext() == context) {
+      return safely(action);
+    }
+    Promise<T> p = Promise.promise();
+    context.runOnContext(v -> safely(action).onComplete(p));
+    return p.future();
+  }
+
+  private static <T> Future<T> safely(Supplier<Future<T>> action) {
+    try {
+      return action.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(VgfsException.of(e));
+    }
+  }
+}

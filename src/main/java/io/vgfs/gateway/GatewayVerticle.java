@@ -1,0 +1,318 @@
+package io.vgfs.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vgfs.client.FileReadStream;
+import io.vgfs.client.VgfsClient;
+import io.vgfs.protocol.Addresses;
+import io.vgfs.protocol.ErrorCode;
+import io.vgfs.protocol.FileInfo;
+import io.vgfs.protocol.PathRules;
+import io.vgfs.protocol.VgfsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * The HTTP API. Uploads and downloads stream between the HTTP connection and the chunkservers
+ * through {@link VgfsClient} with backpressure; the gateway never holds a whole file.
+ *
+ * <pre>
+ * PUT    /api/v1/files/{path}   upload (201 {path, size, chunks, etag, ...})
+ * GET    /api/v1/files/{path}   download; Range: bytes=a-b | a- | -n gives 206, unsatisfiable 416
+ * HEAD   /api/v1/files/{path}   headers only
+ * DELETE /api/v1/files/{path}   204
+ * GET    /api/v1/files?prefix=dir/&amp;after=&amp;limit=   {files: [...], truncated, next}
+ * GET    /api/v1/cluster        the master's cluster status
+ * GET    /health                200 when an active master and enough chunkservers answer
+ * </pre>
+ */
+public class GatewayVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
+  static final String FILES = "/api/v1/files/";
+  private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME
+      .withZone(ZoneOffset.UTC);
+
+  private final GatewayOptions options;
+  private VgfsClient client;
+  private HttpServer server;
+
+  public GatewayVerticle(GatewayOptions options) {
+    this.options = options;
+  }
+
+  @Override
+  public Future<?> start() {
+    client = VgfsClient.create(vertx, options.client());
+    Router router = Router.router(vertx);
+    router.route().handler(this::rejectDotSegments);
+    router.get("/health").handler(this::health);
+    router.get("/api/v1/cluster").handler(ctx -> client.clusterStatus()
+        .onSuccess(json -> json(ctx.response(), 200, json))
+        .onFailure(t -> HttpErrors.send(ctx, t)));
+    router.get("/api/v1/files").handler(this::list);
+    router.put(FILES + "*").handler(this::upload);
+    router.get(FILES + "*").handler(this::download);
+    router.head(FILES + "*").handler(this::head);
+    router.delete(FILES + "*").handler(this::delete);
+    router.errorHandler(404, ctx -> HttpErrors.send(ctx.response(), ErrorCode.NOT_FOUND,
+        "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
+    router.errorHandler(405, ctx -> HttpErrors.send(ctx.response(), ErrorCode.BAD_REQUEST,
+        ctx.request().method() + " is not allowed on " + ctx.request().path()));
+    router.errorHandler(500, ctx -> HttpErrors.send(ctx, ctx.failure() == null
+        ? new VgfsException(ErrorCode.INTERNAL, "internal error") : ctx.failure()));
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(options.host())
+        .setPort(options.port())
+        .setMaxChunkSize(64 * 1024)
+        .setHandle100ContinueAutomatically(true)
+        .setTcpNoDelay(true)
+        .setCompressionSupported(false));
+    return server.requestHandler(router).listen();
+  }
+
+  /** The port actually bound. */
+  public int port() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return Future.all(server == null ? Future.succeededFuture() : server.close(),
+        client == null ? Future.succeededFuture() : client.close());
+  }
+
+  // Vert.x Web routes on the normalized path, which silently resolves "..": check the raw one.
+  private void rejectDotSegments(RoutingContext ctx) {
+    String raw = ctx.request().path();
+    if (raw != null && raw.startsWith("/api/v1/files")) {
+      String decoded;
+      try {
+        decoded = PathRules.urlDecode(raw);
+      } catch (VgfsException e) {
+        HttpErrors.send(ctx, e);
+        return;
+      }
+      for (String seg : decoded.split("/", -1)) {
+        if (seg.equals("..") || seg.equals(".")) {
+          HttpErrors.send(ctx.response(), ErrorCode.INVALID_PATH,
+              "'" + seg + "' segments are not allowed in paths");
+          return;
+        }
+      }
+    }
+    ctx.next();
+  }
+
+  private static String filePath(RoutingContext ctx) {
+    String raw = ctx.request().path();
+    return PathRules.file(PathRules.urlDecode(raw.substring(FILES.length())));
+  }
+
+  private void upload(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    String path;
+    try {
+      path = filePath(ctx);
+    } catch (VgfsException e) {
+      refuseUpload(ctx, e);
+      return;
+    }
+    client.write(path, req).onComplete(ar -> {
+      if (ar.succeeded()) {
+        FileInfo f = ar.result();
+        ctx.response().putHeader(HttpHeaders.ETAG, f.etag())
+            .putHeader(HttpHeaders.LOCATION, FILES + path);
+        json(ctx.response(), 201, f.summaryJson().put("chunks", f.chunks().size()));
+      } else {
+        refuseUpload(ctx, ar.cause());
+      }
+    });
+  }
+
+  // The body may be unread: answer, then close rather than read gigabytes nobody will store.
+  private void refuseUpload(RoutingContext ctx, Throwable t) {
+    if (!ctx.request().isEnded()) {
+      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      ctx.response().endHandler(v -> ctx.request().connection().close());
+    }
+    HttpErrors.send(ctx, t);
+  }
+
+  private void download(RoutingContext ctx) {
+    String path;
+    try {
+      path = filePath(ctx);
+    } catch (VgfsException e) {
+      HttpErrors.send(ctx, e);
+      return;
+    }
+    client.read(path).onComplete(ar -> {
+      if (ar.failed()) {
+        HttpErrors.send(ctx, ar.cause());
+        return;
+      }
+      FileReadStream stream = ar.result();
+      FileInfo f = stream.info();
+      HttpServerResponse resp = ctx.response();
+      headers(resp, f);
+      if (notModified(ctx, f)) {
+        resp.setStatusCode(304).end();
+        return;
+      }
+      String rangeHeader = ctx.request().getHeader("Range");
+      String ifRange = ctx.request().getHeader("If-Range");
+      if (ifRange != null && !ifRange.equals(f.etag())) {
+        rangeHeader = null; // the client's partial copy is of another version: send it whole
+      }
+      ByteRange.Request range = ByteRange.parse(rangeHeader, f.size());
+      if (range instanceof ByteRange.Unsatisfiable) {
+        resp.putHeader("Content-Range", "bytes */" + f.size());
+        HttpErrors.send(resp, ErrorCode.INVALID_RANGE, "range " + rangeHeader
+            + " is not satisfiable for " + f.size() + " bytes");
+        return;
+      }
+      if (range instanceof ByteRange.Range r) {
+        stream.range(r.range().first(), r.range().length());
+        resp.setStatusCode(206).putHeader("Content-Range", r.range().contentRange(f.size()));
+      }
+      resp.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(stream.length()));
+      stream.pipeTo(resp).onFailure(t -> {
+        log.warn("download of {} failed after {} headers were sent: {}", path,
+            resp.headWritten() ? "its" : "no", t.getMessage());
+        if (!resp.headWritten()) {
+          HttpErrors.send(ctx, t);
+        } else {
+          resp.reset();
+        }
+      });
+    });
+  }
+
+  private void head(RoutingContext ctx) {
+    String path;
+    try {
+      path = filePath(ctx);
+    } catch (VgfsException e) {
+      HttpErrors.send(ctx, e);
+      return;
+    }
+    client.stat(path).onComplete(ar -> {
+      if (ar.failed()) {
+        VgfsException e = VgfsException.of(ar.cause());
+        ctx.response().setStatusCode(e.code().httpStatus()).end();
+        return;
+      }
+      HttpServerResponse resp = ctx.response();
+      headers(resp, ar.result());
+      if (notModified(ctx, ar.result())) {
+        resp.setStatusCode(304).end();
+        return;
+      }
+      resp.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(ar.result().size())).end();
+    });
+  }
+
+  private void delete(RoutingContext ctx) {
+    String path;
+    try {
+      path = filePath(ctx);
+    } catch (VgfsException e) {
+      HttpErrors.send(ctx, e);
+      return;
+    }
+    client.delete(path)
+        .onSuccess(v -> ctx.response().setStatusCode(204).end())
+        .onFailure(t -> HttpErrors.send(ctx, t));
+  }
+
+  private void list(RoutingContext ctx) {
+    String prefix = ctx.request().getParam("prefix", "");
+    String after = ctx.request().getParam("after");
+    int limit;
+    try {
+      limit = Integer.parseInt(ctx.request().getParam("limit", "1000"));
+    } catch (NumberFormatException e) {
+      HttpErrors.send(ctx.response(), ErrorCode.BAD_REQUEST, "limit must be a number");
+      return;
+    }
+    client.list(prefix, after, limit).onComplete(ar -> {
+      if (ar.failed()) {
+        HttpErrors.send(ctx, ar.cause());
+        return;
+      }
+      JsonArray files = new JsonArray();
+      ar.result().files().forEach(f -> files.add(new JsonObject().put("path", f.path())
+          .put("size", f.size()).put("modified", f.modified()).put("etag", f.etag())));
+      JsonObject body = new JsonObject().put("prefix", PathRules.prefix(prefix))
+          .put("files", files).put("truncated", ar.result().truncated());
+      if (ar.result().next() != null) {
+        body.put("next", ar.result().next());
+      }
+      json(ctx.response(), 200, body);
+    });
+  }
+
+  private void health(RoutingContext ctx) {
+    vertx.eventBus().<JsonObject>request(Addresses.STATUS, new JsonObject(),
+        new DeliveryOptions().setSendTimeout(2000)).onComplete(ar -> {
+          if (ar.failed()) {
+            HttpErrors.send(ctx.response(), ErrorCode.UNAVAILABLE,
+                "no active master: " + ar.cause().getMessage());
+            return;
+          }
+          JsonObject st = ar.result().body();
+          int live = st.getInteger("liveChunkservers", 0);
+          int needed = st.getInteger("replication", 1);
+          JsonObject body = new JsonObject().put("status", live >= needed ? "ok" : "degraded")
+              .put("activeMaster", st.getString("activeMaster")).put("epoch", st.getLong("epoch"))
+              .put("liveChunkservers", live).put("replication", needed);
+          if (live < needed) {
+            HttpErrors.send(ctx.response(), ErrorCode.NOT_ENOUGH_CHUNKSERVERS, live
+                + " live chunkservers, replication " + needed + " needs " + needed);
+          } else {
+            json(ctx.response(), 200, body);
+          }
+        });
+  }
+
+  private static void headers(HttpServerResponse resp, FileInfo f) {
+    resp.putHeader(HttpHeaders.ETAG, f.etag())
+        .putHeader(HttpHeaders.LAST_MODIFIED, HTTP_DATE.format(Instant.ofEpochMilli(f.modified())))
+        .putHeader(HttpHeaders.ACCEPT_RANGES, "bytes")
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
+  }
+
+  private static boolean notModified(RoutingContext ctx, FileInfo f) {
+    String inm = ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH);
+    if (inm == null) {
+      return false;
+    }
+    for (String tag : inm.split(",")) {
+      String t = tag.trim();
+      if (t.equals("*") || t.equals(f.etag()) || t.equals("W/" + f.etag())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void json(HttpServerResponse resp, int status, JsonObject body) {
+    resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(body.encode());
+  }
+}
