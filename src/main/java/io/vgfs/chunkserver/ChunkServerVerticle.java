@@ -57,7 +57,11 @@ public class ChunkServerVerticle extends VerticleBase {
     if (master != null) {
       master.stop();
     }
-    return Future.all(server == null ? Future.succeededFuture() : server.close(), pool.close());
+    return Future.all(server == null ? Future.succeededFuture() : server.close(), pool.close())
+        .compose(v -> vertx.executeBlocking(() -> {
+          store.close();
+          return null;
+        }));
   }
 
   /** The persistent id (valid once started). */

@@ -1,5 +1,6 @@
 package io.vgfs.chunkserver;
 
+import io.vgfs.util.DirectoryLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +56,7 @@ public final class ChunkStore {
     }
   };
   private String serverId;
+  private DirectoryLock lock;
 
   public ChunkStore(Path root) {
     this.root = root;
@@ -64,6 +66,7 @@ public final class ChunkStore {
 
   /** Creates the layout if needed, reads or creates the server id, and indexes valid chunks. */
   public void open() throws IOException {
+    lock = DirectoryLock.acquire(root);
     Files.createDirectories(chunks);
     Files.createDirectories(tmp);
     serverId = loadOrCreateId();
@@ -99,6 +102,14 @@ public final class ChunkStore {
     }
     log.info("chunk store {}: {} chunks, {} bytes{}", root, index.size(), usedBytes.get(),
         invalid > 0 ? ", " + invalid + " invalid removed" : "");
+  }
+
+  /** Releases the data directory (blocking). */
+  public void close() throws IOException {
+    if (lock != null) {
+      lock.close();
+      lock = null;
+    }
   }
 
   public String serverId() {

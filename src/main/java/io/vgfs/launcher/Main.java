@@ -1,2 +1,244 @@
 package io.vgfs.launcher;
-public class Main { public static void main(String[] a) {} }
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vgfs.chunkserver.ChunkServerVerticle;
+import io.vgfs.master.MasterVerticle;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code java -jar vgfs.jar dev|master|chunkserver|gateway [flags]}. Every command accepts every
+ * flag of {@link Setting} (so one set of flags can start any role) plus {@code --conf FILE}.
+ */
+public final class Main {
+
+  private static final String[] ROLES = {"dev", "master", "chunkserver", "gateway"};
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    System.setProperty("vertx.logger-delegate-factory-class-name",
+        "io.vertx.core.logging.SLF4JLogDelegateFactory");
+    System.setProperty("hazelcast.logging.type", "slf4j");
+    CommandLine cli = commandLine();
+    ParseResult parsed;
+    try {
+      parsed = cli.parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      System.err.println("vgfs: " + e.getMessage());
+      e.getCommandLine().usage(System.err);
+      System.exit(2);
+      return;
+    }
+    if (CommandLine.printHelpIfRequested(parsed)) {
+      System.exit(0);
+    }
+    if (!parsed.hasSubcommand()) {
+      cli.usage(System.err);
+      System.exit(2);
+    }
+    ParseResult sub = parsed.subcommand();
+    String role = sub.commandSpec().name();
+    Map<Setting, String> flags = new EnumMap<>(Setting.class);
+    for (Setting s : Setting.values()) {
+      if (sub.hasMatchedOption("--" + s.flag())) {
+        flags.put(s, sub.matchedOptionValue("--" + s.flag(), (String) null));
+      }
+    }
+    Settings settings;
+    try {
+      settings = Settings.load(flags, sub.matchedOptionValue("--conf", (String) null), System.getenv());
+      Logging.configure(settings.string(Setting.LOG_FILE), role);
+    } catch (IllegalArgumentException e) {
+      System.err.println("vgfs: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    run(role, settings);
+  }
+
+  private static void run(String role, Settings settings) {
+    Promise<Vertx> started = Promise.promise();
+    Future<String> ready;
+    try {
+      ready = switch (role) {
+        case "dev" -> dev(settings, started);
+        case "master" -> master(settings, started);
+        case "chunkserver" -> chunkserver(settings, started);
+        case "gateway" -> gateway(settings, started);
+        default -> throw new IllegalStateException(role);
+      };
+    } catch (IllegalArgumentException e) {
+      System.err.println("vgfs: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    CountDownLatch done = new CountDownLatch(1);
+    ready.onComplete(ar -> {
+      if (ar.succeeded()) {
+        System.out.println(ar.result());
+        System.out.flush();
+      } else {
+        System.err.println("vgfs " + role + " failed to start: " + ar.cause().getMessage());
+        org.slf4j.LoggerFactory.getLogger(Main.class).error("start-up failed", ar.cause());
+        started.future().onComplete(v -> {
+          if (v.succeeded()) {
+            v.result().close();
+          }
+        });
+        Runtime.getRuntime().halt(1);
+      }
+      done.countDown();
+    });
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      Vertx vertx = started.future().result();
+      if (vertx != null) {
+        CountDownLatch closed = new CountDownLatch(1);
+        vertx.close().onComplete(ar -> closed.countDown());
+        try {
+          closed.await(15, TimeUnit.SECONDS);
+        } catch (InterruptedException ignored) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }, "vgfs-shutdown"));
+  }
+
+  private static Future<String> dev(Settings s, Promise<Vertx> started) {
+    Path dir = s.path(Setting.DATA_DIR);
+    int n = s.integer(Setting.CHUNKSERVERS);
+    int basePort = s.integer(Setting.PORT);
+    Roles.masterOptions(s, dir.resolve("master")); // validate before starting anything
+    return Cluster.start(s, true).compose(node -> {
+      started.complete(node.vertx());
+      return Roles.master(node, s, dir.resolve("master")).compose(master ->
+          master.whenActive().compose(epoch -> {
+            List<Future<ChunkServerVerticle>> servers = new ArrayList<>();
+            for (int i = 1; i <= n; i++) {
+              servers.add(Roles.chunkServer(node.vertx(), Roles.chunkServerOptions(s,
+                  dir.resolve("chunkserver-" + i), basePort == 0 ? 0 : basePort + i - 1)));
+            }
+            return Future.all(servers).compose(all -> whenRegistered(node.vertx(), servers))
+                .compose(v -> Roles.gateway(node.vertx(), s))
+                .map(port -> {
+                  StringBuilder ports = new StringBuilder();
+                  servers.forEach(f -> ports.append(ports.length() == 0 ? "" : ",")
+                      .append(f.result().dataPort()));
+                  return "vgfs dev ready: http://" + displayHost(s) + ":" + port
+                      + " master=" + master.masterId() + " epoch=" + epoch
+                      + " chunkservers=" + n + " (data ports " + ports + ")"
+                      + " chunk-size=" + Sizes.format(s.bytes(Setting.CHUNK_SIZE))
+                      + " replication=" + s.integer(Setting.REPLICATION)
+                      + " data=" + dir.toAbsolutePath().normalize()
+                      + " cluster=" + s.get(Setting.CLUSTER_NAME) + node.members();
+                });
+          }));
+    });
+  }
+
+  private static Future<String> master(Settings s, Promise<Vertx> started) {
+    Path dir = s.path(Setting.DATA_DIR);
+    Roles.masterOptions(s, dir);
+    return Cluster.start(s, true).compose(node -> {
+      started.complete(node.vertx());
+      return Roles.master(node, s, dir).compose(m -> {
+        // A free leader lock is taken at once; a held one means another master is active.
+        Promise<Void> decided = Promise.promise();
+        long timer = node.vertx().setTimer(3000, id -> decided.tryComplete());
+        m.whenActive().onComplete(ar -> {
+          node.vertx().cancelTimer(timer);
+          decided.tryComplete();
+        });
+        return decided.future().map(v -> m);
+      }).map(m -> {
+        String role = m.whenActive().isComplete() ? "active epoch=" + m.whenActive().result()
+            : "standby";
+        return "vgfs master ready: id=" + m.masterId() + " role=" + role
+            + " data=" + dir.toAbsolutePath().normalize()
+            + " cluster=" + s.get(Setting.CLUSTER_NAME) + node.members();
+      });
+    });
+  }
+
+  private static Future<String> chunkserver(Settings s, Promise<Vertx> started) {
+    Path dir = s.path(Setting.DATA_DIR);
+    return Cluster.start(s, false).compose(node -> {
+      started.complete(node.vertx());
+      return Roles.chunkServer(node.vertx(), Roles.chunkServerOptions(s, dir, s.integer(Setting.PORT)))
+          .map(cs -> {
+            Roles.checkClusterSettings(node.vertx(), s);
+            return "vgfs chunkserver ready: id=" + cs.serverId() + " data-port="
+                + cs.dataPort() + " data=" + dir.toAbsolutePath().normalize()
+                + " cluster=" + s.get(Setting.CLUSTER_NAME) + node.members();
+          });
+    });
+  }
+
+  private static Future<String> gateway(Settings s, Promise<Vertx> started) {
+    return Cluster.start(s, false).compose(node -> {
+      started.complete(node.vertx());
+      return Roles.gateway(node.vertx(), s).map(port -> {
+        Roles.checkClusterSettings(node.vertx(), s);
+        return "vgfs gateway ready: http://" + displayHost(s) + ":" + port
+            + " cluster=" + s.get(Setting.CLUSTER_NAME) + node.members();
+      });
+    });
+  }
+
+  private static Future<Void> whenRegistered(Vertx vertx, List<Future<ChunkServerVerticle>> servers) {
+    Promise<Void> p = Promise.promise();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    vertx.setPeriodic(20, id -> {
+      boolean all = servers.stream().allMatch(f -> f.result().registered());
+      if (all || System.nanoTime() > deadline) {
+        vertx.cancelTimer(id);
+        p.complete();
+      }
+    });
+    return p.future();
+  }
+
+  private static String displayHost(Settings s) {
+    String bind = s.string(Setting.BIND);
+    return bind == null || bind.equals("0.0.0.0") || bind.equals("127.0.0.1") ? "localhost" : bind;
+  }
+
+  static CommandLine commandLine() {
+    CommandSpec top = CommandSpec.create().name("vgfs").mixinStandardHelpOptions(true)
+        .version("vgfs 0.1.0");
+    top.usageMessage().description("A GFS-style distributed file system on Vert.x.");
+    CommandLine cli = new CommandLine(top);
+    for (String role : ROLES) {
+      CommandSpec spec = CommandSpec.create().name(role).mixinStandardHelpOptions(true);
+      spec.usageMessage().description(switch (role) {
+        case "dev" -> "One JVM with a master, chunkservers and the HTTP gateway.";
+        case "master" -> "A master (active, or standby if another is active).";
+        case "chunkserver" -> "A chunkserver storing chunks in --data-dir.";
+        default -> "The HTTP gateway and the event-bus API.";
+      });
+      spec.addOption(OptionSpec.builder("--conf").paramLabel("FILE").type(String.class)
+          .description("JSON config file (env VGFS_CONF)").build());
+      for (Setting s : Setting.values()) {
+        spec.addOption(OptionSpec.builder("--" + s.flag()).paramLabel("VALUE").type(String.class)
+            .description(s.description() + (s.defaultValue().isEmpty() ? ""
+                : " (default " + s.defaultValue() + ")") + "; env " + s.env())
+            .build());
+      }
+      cli.addSubcommand(role, new CommandLine(spec));
+    }
+    return cli;
+  }
+}

@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Lock;
 import io.vgfs.protocol.Addresses;
 import io.vgfs.protocol.FileInfo;
+import io.vgfs.util.DirectoryLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,7 @@ public class MasterVerticle extends VerticleBase {
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private long tickTimer = -1;
   private boolean stopped;
+  private DirectoryLock dirLock;
 
   public MasterVerticle(MasterOptions options, HazelcastInstance hazelcast) {
     this.options = options;
@@ -75,6 +77,7 @@ public class MasterVerticle extends VerticleBase {
     metaLog = new MetaLog(vertx, options.dataDir().resolve("meta"));
     state = new MetadataState();
     return vertx.executeBlocking(() -> {
+      dirLock = DirectoryLock.acquire(options.dataDir());
       masterId = loadOrCreateId(options.dataDir());
       MetaLog.Recovered r = metaLog.recover();
       state.load(r.checkpointHeader(), r.entries());
@@ -242,6 +245,9 @@ public class MasterVerticle extends VerticleBase {
     stepDown();
     return vertx.executeBlocking(() -> {
       metaLog.close();
+      if (dirLock != null) {
+        dirLock.close();
+      }
       return null;
     });
   }

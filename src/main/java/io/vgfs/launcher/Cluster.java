@@ -1,0 +1,158 @@
+package io.vgfs.launcher;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.InMemoryFormat;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MultiMapConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.HazelcastInstance;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.file.FileSystemOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Builds the clustered Vert.x instance of a process: Hazelcast with TCP/IP join (multicast is off:
+ * it is unavailable on many networks and joins other people's clusters), bound to one interface.
+ * Masters are Hazelcast data members and hold the metadata maps; every other role is a lite
+ * member, so adding chunkservers or gateways never moves metadata partitions.
+ */
+public final class Cluster {
+
+  private static final Pattern MEMBER = Pattern.compile("([^:,]+)(?::(\\d+)(?:-(\\d+))?)?");
+
+  private Cluster() {
+  }
+
+  /** A started clustered Vert.x and its Hazelcast instance. */
+  public record Node(Vertx vertx, HazelcastInstance hazelcast, HazelcastClusterManager manager) {
+
+    public String nodeId() {
+      return manager.getNodeId();
+    }
+
+    public List<String> members() {
+      List<String> out = new ArrayList<>();
+      hazelcast.getCluster().getMembers().forEach(m -> out.add(m.getAddress().getHost() + ":"
+          + m.getAddress().getPort() + (m.isLiteMember() ? "(lite)" : "")));
+      return out;
+    }
+  }
+
+  /** Starts a clustered Vert.x; {@code dataMember} for masters. */
+  public static Future<Node> start(Settings settings, boolean dataMember) {
+    Config config = hazelcastConfig(settings, dataMember);
+    HazelcastClusterManager manager = new HazelcastClusterManager(config);
+    String host = settings.string(Setting.CLUSTER_HOST);
+    String publicHost = settings.string(Setting.PUBLIC_HOST);
+    EventBusOptions bus = new EventBusOptions().setHost(host).setPort(0);
+    if (publicHost != null) {
+      bus.setClusterPublicHost(publicHost);
+    }
+    VertxOptions options = new VertxOptions()
+        .setEventBusOptions(bus)
+        .setFileSystemOptions(new FileSystemOptions()
+            .setClassPathResolvingEnabled(false)
+            .setFileCachingEnabled(false));
+    return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
+        .map(vertx -> new Node(vertx, manager.getHazelcastInstance(), manager));
+  }
+
+  static Config hazelcastConfig(Settings settings, boolean dataMember) {
+    String file = settings.string(Setting.HAZELCAST_CONFIG);
+    Config config;
+    if (file != null) {
+      try {
+        config = Config.loadFromFile(Path.of(file).toFile());
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot read Hazelcast config " + file + ": "
+            + e.getMessage());
+      }
+      config.setLiteMember(!dataMember);
+      return config;
+    }
+    config = new Config();
+    config.setClusterName(settings.get(Setting.CLUSTER_NAME));
+    config.setLiteMember(!dataMember);
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.socket.bind.any", "false");
+    config.setProperty("hazelcast.wait.seconds.before.join", "1");
+    config.setProperty("hazelcast.shutdownhook.enabled", "false");
+    // Detect a hung member in seconds, not the default minute (see the README's operations notes).
+    config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", "6");
+
+    NetworkConfig net = config.getNetworkConfig();
+    net.setPort(settings.integer(Setting.CLUSTER_PORT)).setPortAutoIncrement(true).setPortCount(100);
+    String host = settings.string(Setting.CLUSTER_HOST);
+    String publicHost = settings.string(Setting.PUBLIC_HOST);
+    if (isIpAddress(host) && !host.equals("0.0.0.0")) {
+      net.getInterfaces().setEnabled(true).addInterface(host);
+    } else {
+      config.setProperty("hazelcast.socket.bind.any", "true");
+    }
+    if (publicHost != null) {
+      net.setPublicAddress(publicHost);
+    }
+    JoinConfig join = net.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(joinMembers(settings.get(Setting.JOIN)));
+
+    // What Vert.x itself needs (its default-cluster.xml is replaced by this config).
+    config.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)
+        .setValueCollectionType(MultiMapConfig.ValueCollectionType.SET));
+    config.addMapConfig(new MapConfig("__vertx.haInfo").setBackupCount(1));
+    config.addMapConfig(new MapConfig("__vertx.nodeInfo").setBackupCount(1));
+    // vgfs metadata: one synchronous backup, stored as bytes.
+    config.addMapConfig(new MapConfig("vgfs.*").setBackupCount(1).setAsyncBackupCount(0)
+        .setInMemoryFormat(InMemoryFormat.BINARY));
+    return config;
+  }
+
+  /** Expands {@code host:port-port} entries into Hazelcast member strings. */
+  static List<String> joinMembers(String join) {
+    List<String> out = new ArrayList<>();
+    for (String part : join.split(",")) {
+      String p = part.trim();
+      if (p.isEmpty()) {
+        continue;
+      }
+      Matcher m = MEMBER.matcher(p);
+      if (!m.matches()) {
+        throw new IllegalArgumentException("--join: cannot parse '" + p + "'");
+      }
+      String host = m.group(1);
+      if (m.group(2) == null) {
+        out.add(host);
+      } else if (m.group(3) == null) {
+        out.add(host + ":" + m.group(2));
+      } else {
+        int from = Integer.parseInt(m.group(2));
+        int to = Integer.parseInt(m.group(3));
+        if (to < from || to - from > 200) {
+          throw new IllegalArgumentException("--join: bad port range in '" + p + "'");
+        }
+        for (int port = from; port <= to; port++) {
+          out.add(host + ":" + port);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static boolean isIpAddress(String host) {
+    return host != null && (host.matches("\\d+\\.\\d+\\.\\d+\\.\\d+") || host.contains(":"));
+  }
+}

@@ -1,0 +1,66 @@
+package io.vgfs.launcher;
+
+/**
+ * Every setting of vgfs: its flag, its key in the JSON config file, its environment variable and
+ * its default. Precedence: flag &gt; environment &gt; file &gt; default. The README's configuration
+ * table lists the same rows.
+ */
+public enum Setting {
+  DATA_DIR("data-dir", "dataDir", "./data", "directory for metadata (master) or chunks (chunkserver); dev puts master/ and chunkserver-N/ under it"),
+  BIND("bind", "bind", "127.0.0.1", "interface the HTTP and data ports listen on (0.0.0.0 for all)"),
+  HTTP_PORT("http-port", "httpPort", "8080", "gateway HTTP port"),
+  GATEWAY_INSTANCES("gateway-instances", "gatewayInstances", "2", "gateway event loops serving HTTP"),
+  PORT("port", "port", "0", "chunkserver data port (0: any free port)"),
+  PUBLIC_HOST("public-host", "publicHost", "", "address other processes use to reach this one (default: the cluster host)"),
+  RACK("rack", "rack", "", "chunkserver failure-domain label"),
+  CHUNKSERVERS("chunkservers", "chunkservers", "3", "chunkservers started by dev"),
+  CHUNK_SIZE("chunk-size", "chunkSize", "64MiB", "bytes per chunk (cluster-wide, the active master's value wins)"),
+  REPLICATION("replication", "replication", "3", "replicas per chunk (cluster-wide, the active master's value wins)"),
+  DURABILITY("durability", "durability", "sync", "when writes are acknowledged: sync (every replica fsynced) or buffered (in every replica's page cache)"),
+  HEARTBEAT_INTERVAL("heartbeat-interval", "heartbeatInterval", "3s", "chunkserver heartbeat interval"),
+  DEAD_AFTER("dead-after", "deadAfter", "5", "missed heartbeats before a chunkserver is dead"),
+  UNCOMMITTED_TIMEOUT("uncommitted-timeout", "uncommittedTimeout", "10m", "age at which chunks of uploads never committed are collected"),
+  SMALL_FILE_LIMIT("small-file-limit", "smallFileLimit", "4MiB", "largest file the event-bus API reads or writes whole"),
+  CHECKPOINT_EVERY("checkpoint-every", "checkpointEvery", "100000", "metadata log records between checkpoints"),
+  CLUSTER_NAME("cluster-name", "clusterName", "vgfs", "Hazelcast cluster name: processes join only their own cluster"),
+  CLUSTER_HOST("cluster-host", "clusterHost", "127.0.0.1", "address Hazelcast and the event bus bind to"),
+  CLUSTER_PORT("cluster-port", "clusterPort", "5701", "first Hazelcast port tried (auto-increments)"),
+  JOIN("join", "join", "127.0.0.1:5701-5710", "Hazelcast members to join: host:port or host:port-port, comma separated"),
+  HAZELCAST_CONFIG("hazelcast-config", "hazelcastConfig", "", "a Hazelcast XML or YAML file replacing the built-in cluster configuration"),
+  LOG_FILE("log-file", "logFile", "", "also log to this file");
+
+  private final String flag;
+  private final String key;
+  private final String defaultValue;
+  private final String description;
+
+  Setting(String flag, String key, String defaultValue, String description) {
+    this.flag = flag;
+    this.key = key;
+    this.defaultValue = defaultValue;
+    this.description = description;
+  }
+
+  /** The command-line flag, without dashes. */
+  public String flag() {
+    return flag;
+  }
+
+  /** The key in the JSON config file. */
+  public String key() {
+    return key;
+  }
+
+  /** The environment variable: {@code VGFS_} and the flag in upper snake case. */
+  public String env() {
+    return "VGFS_" + flag.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+  }
+
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public String description() {
+    return description;
+  }
+}
