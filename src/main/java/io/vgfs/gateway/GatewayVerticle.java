@@ -144,9 +144,10 @@ public class GatewayVerticle extends VerticleBase {
     });
   }
 
-  // The body may be unread: answer, then close rather than read gigabytes nobody will store.
+  // The body may be unread: answer, then close rather than read gigabytes nobody will store
+  // (HTTP/1.x; an HTTP/2 stream is reset by the response alone, other streams carry on).
   private void refuseUpload(RoutingContext ctx, Throwable t) {
-    if (!ctx.request().isEnded()) {
+    if (!ctx.request().isEnded() && ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
       ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
       ctx.response().endHandler(v -> ctx.request().connection().close());
     }
