@@ -196,7 +196,17 @@ public final class ChunkTable {
    * uploads that were never committed.
    */
   public void expire(long nowNanos, long graceNanos) {
-    pending.values().removeIf(p -> nowNanos - p.allocatedNanos() > graceNanos);
+    Iterator<Map.Entry<Long, Pending>> expired = pending.entrySet().iterator();
+    while (expired.hasNext()) {
+      Map.Entry<Long, Pending> p = expired.next();
+      if (nowNanos - p.getValue().allocatedNanos() > graceNanos) {
+        expired.remove();
+        // Never committed: whatever its replicas stored of it is garbage.
+        for (String server : p.getValue().servers()) {
+          deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(p.getKey());
+        }
+      }
+    }
     for (Map.Entry<String, Map<Long, Long>> e : orphans.entrySet()) {
       Iterator<Map.Entry<Long, Long>> it = e.getValue().entrySet().iterator();
       while (it.hasNext()) {

@@ -1,0 +1,188 @@
+package io.vgfs.it;
+
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vgfs.client.FileReadStream;
+import io.vgfs.client.VgfsClient;
+import io.vgfs.launcher.Setting;
+import io.vgfs.protocol.Addresses;
+import io.vgfs.protocol.ChunkRef;
+import io.vgfs.protocol.FileInfo;
+import io.vgfs.protocol.ServerAddress;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static io.vgfs.it.TestSupport.await;
+import static io.vgfs.it.TestSupport.http;
+import static io.vgfs.it.TestSupport.randomBytes;
+import static io.vgfs.it.TestSupport.sha256;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What the data path does when replicas are corrupt, servers stop and clients vanish. */
+class FailureIT {
+
+  static final int CHUNK = 1024 * 1024;
+
+  @TempDir
+  static Path dir;
+  static TestCluster cluster;
+  static VgfsClient fs;
+
+  @BeforeAll
+  static void start() {
+    cluster = TestCluster.start(dir, 3, Map.of(Setting.UNCOMMITTED_TIMEOUT, "2s",
+        Setting.DEAD_AFTER, "3"));
+    fs = cluster.client();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  @DisplayName("a corrupted block on two of three replicas is still read correctly, and reported")
+  void corruptReplicas() throws Exception {
+    byte[] data = randomBytes(CHUNK / 2 + 333, 11);
+    FileInfo f = await(fs.write("corrupt/f.bin", Buffer.buffer(data)));
+    long chunk = f.chunks().get(0).id();
+    List<String> corrupted = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      Path p = cluster.chunkServer(i).store().dataPath(chunk);
+      try (RandomAccessFile raf = new RandomAccessFile(p.toFile(), "rw")) {
+        raf.seek(70_000); // inside the second 64 KiB block
+        int b = raf.read();
+        raf.seek(70_000);
+        raf.write(b ^ 0x5a);
+      }
+      corrupted.add(cluster.chunkServer(i).serverId());
+    }
+    for (int i = 0; i < 8; i++) {
+      assertThat(sha256(await(fs.readAll("corrupt/f.bin")).getBytes())).isEqualTo(sha256(data));
+      HttpResponse<byte[]> r = http("GET", cluster.url("/api/v1/files/corrupt/f.bin"), null,
+          "Range", "bytes=65536-131071");
+      assertThat(r.body()).isEqualTo(CoreIT.slice(data, 65536, 65536));
+    }
+    // Readers that met a bad block told the master, which stopped handing those replicas out.
+    TestSupport.poll(10_000, () -> replicasOf("corrupt/f.bin", 0).stream()
+        .noneMatch(corrupted::contains), "corrupt replicas dropped from the chunk's locations");
+    assertThat(replicasOf("corrupt/f.bin", 0)).containsExactly(cluster.chunkServer(2).serverId());
+  }
+
+  @Test
+  @DisplayName("chunkservers stopped in the middle of a download: the reader still gets the right bytes")
+  void chunkserverStopsMidDownload() {
+    byte[] data = randomBytes(6 * CHUNK + 1000, 12);
+    await(fs.write("middownload/f.bin", Buffer.buffer(data)));
+    FileReadStream stream = await(fs.read("middownload/f.bin"));
+    Buffer got = Buffer.buffer();
+    Promise<Void> done = Promise.promise();
+    stream.exceptionHandler(done::tryFail).endHandler(v -> done.tryComplete());
+    stream.handler(b -> {
+      got.appendBuffer(b);
+      if (got.length() >= 100_000 && got.length() - b.length() < 100_000) {
+        stream.pause(); // hold the download open mid-chunk while servers go away
+      }
+    });
+    TestSupport.poll(10_000, () -> got.length() >= 100_000, "the download to start");
+    try {
+      cluster.stopChunkServer(0);
+      cluster.stopChunkServer(1);
+      stream.resume();
+      await(done.future());
+      assertThat(sha256(got.getBytes())).isEqualTo(sha256(data));
+    } finally {
+      cluster.restartChunkServer(0);
+      cluster.restartChunkServer(1);
+      cluster.awaitLive(3);
+    }
+  }
+
+  @Test
+  @DisplayName("an upload whose client disconnects leaves no visible file, and its chunks are collected")
+  void abandonedUpload() throws Exception {
+    int before = storedChunks();
+    try (Socket s = new Socket("127.0.0.1", cluster.httpPort())) {
+      OutputStream out = s.getOutputStream();
+      out.write(("PUT /api/v1/files/abandoned/f.bin HTTP/1.1\r\nHost: localhost\r\n"
+          + "Content-Length: 5000000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(randomBytes(2 * CHUNK + 4096, 13)); // two whole chunks and a piece of the third
+      out.flush();
+      TestSupport.poll(10_000, () -> storedChunks() >= before + 3, "the first chunk to be stored");
+    }
+    assertThat(http("GET", cluster.url("/api/v1/files/abandoned/f.bin"), null).statusCode())
+        .isEqualTo(404);
+    assertThat(await(fs.list("abandoned/")).files()).isEmpty();
+    // Nothing references the chunks: after the uncommitted timeout (2 s here) they are deleted.
+    TestSupport.poll(20_000, () -> storedChunks() == before, "orphan chunks to be collected");
+    assertThat(http("GET", cluster.url("/api/v1/files/abandoned/f.bin"), null).statusCode())
+        .isEqualTo(404);
+  }
+
+  @Test
+  @DisplayName("deleting and replacing files gives their chunks' disk space back")
+  void deletedChunksAreRemoved() {
+    int before = storedChunks();
+    await(fs.write("gc/a.bin", Buffer.buffer(randomBytes(2 * CHUNK, 14))));
+    await(fs.write("gc/b.bin", Buffer.buffer(randomBytes(CHUNK, 15))));
+    assertThat(storedChunks()).isEqualTo(before + 9);
+    await(fs.write("gc/a.bin", Buffer.buffer(randomBytes(10, 16)))); // 2 chunks → 1
+    await(fs.delete("gc/b.bin"));
+    TestSupport.poll(20_000, () -> storedChunks() == before + 3, "replaced and deleted chunks removed");
+  }
+
+  @Test
+  @DisplayName("with fewer live chunkservers than the replication factor uploads get 503 saying so")
+  void notEnoughChunkservers() {
+    cluster.stopChunkServer(2);
+    try {
+      TestSupport.poll(20_000, () -> await(fs.clusterStatus()).getInteger("liveChunkservers") == 2,
+          "the master to see the chunkserver gone");
+      HttpResponse<byte[]> r = http("PUT", cluster.url("/api/v1/files/nes/f.bin"), new byte[100]);
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(r.headers().firstValue("Retry-After")).isPresent();
+      JsonObject err = new JsonObject(Buffer.buffer(r.body()));
+      assertThat(err.getString("error")).isEqualTo("NOT_ENOUGH_CHUNKSERVERS");
+      assertThat(err.getString("message")).contains("replication 3").contains("2 available");
+      assertThat(http("GET", cluster.url("/health"), null).statusCode()).isEqualTo(503);
+      assertThat(http("GET", cluster.url("/api/v1/files/nes/f.bin"), null).statusCode())
+          .isEqualTo(404);
+    } finally {
+      cluster.restartChunkServer(2);
+      cluster.awaitLive(3);
+    }
+    assertThat(http("PUT", cluster.url("/api/v1/files/nes/f.bin"), new byte[100]).statusCode())
+        .isEqualTo(201);
+  }
+
+  private static List<String> replicasOf(String path, int chunkIndex) {
+    JsonObject json = await(cluster.gatewayNode().vertx().eventBus()
+        .<JsonObject>request(Addresses.LOOKUP, new JsonObject().put("path", path))).body();
+    ChunkRef c = FileInfo.fromJson(json).chunks().get(chunkIndex);
+    return c.replicas().stream().map(ServerAddress::id).toList();
+  }
+
+  private static int storedChunks() {
+    int n = 0;
+    for (int i = 0; i < cluster.chunkServers(); i++) {
+      n += cluster.chunkServer(i).store().chunkCount();
+    }
+    return n;
+  }
+}
