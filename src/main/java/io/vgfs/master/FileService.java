@@ -15,7 +15,6 @@ import io.vgfs.protocol.PathRules;
 import io.vgfs.protocol.Replies;
 import io.vgfs.protocol.ServerAddress;
 import io.vgfs.protocol.VgfsException;
-import io.vgfs.protocol.data.Frames;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -117,7 +116,7 @@ final class FileService {
     Set<Long> seen = new HashSet<>();
     for (int i = 0; i < chunkArr.size(); i++) {
       ChunkRef c = ChunkRef.fromJson(chunkArr.getJsonObject(i));
-      if (c.length() <= 0 || c.length() > Frames.MAX_CHUNK_SIZE) {
+      if (c.length() <= 0 || c.length() > options.chunkSize()) {
         throw bad("chunk " + c.id() + " has an invalid length " + c.length());
       }
       if (!seen.add(c.id()) || metadata.state().chunks().committed(c.id())) {

@@ -82,6 +82,7 @@ class CoreIT {
       assertThat(put.statusCode()).isEqualTo(201);
       JsonObject body = new JsonObject(Buffer.buffer(put.body()));
       assertThat(body.getLong("size")).isEqualTo(sizes[i]);
+      assertThat(body.getInteger("chunks")).isEqualTo((sizes[i] + CHUNK - 1) / CHUNK);
       assertThat(body.getString("etag")).isEqualTo(written.etag()); // same bytes, same tag
       assertThat(sha256(await(fs.readAll(httpPath)).getBytes())).isEqualTo(sha256(data));
     }

@@ -35,7 +35,8 @@ final class ChunkWriter {
   private final DataChannel channel;
   private final Promise<WriteAck> ack = Promise.promise();
   private Buffer block;
-  private long length;
+  private long accepted; // bytes given to write(), including the partial block not sent yet
+  private long length;   // bytes sent
   private int crc;
 
   private ChunkWriter(Allocation allocation, DataChannelPool pool, DataChannel channel) {
@@ -59,12 +60,14 @@ final class ChunkWriter {
     });
   }
 
+  /** Bytes written to this chunk so far. */
   long length() {
-    return length;
+    return accepted;
   }
 
   /** Adds bytes to the chunk; the caller keeps the total within the chunk size. */
   void write(Buffer data) {
+    accepted += data.length();
     int pos = 0;
     int n = data.length();
     while (pos < n) {

@@ -59,7 +59,8 @@ final class FileUpload {
 
   Future<FileInfo> start(Future<Long> chunkSizeFuture) {
     source.pause();
-    source.exceptionHandler(this::fail);
+    source.exceptionHandler(t -> fail(new VgfsException(ErrorCode.BAD_REQUEST,
+        "the upload stream failed before its end: " + t.getMessage(), t)));
     source.endHandler(v -> {
       ended = true;
       maybeFinish();

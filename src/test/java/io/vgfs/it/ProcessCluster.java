@@ -1,0 +1,178 @@
+package io.vgfs.it;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * vgfs roles as separate OS processes started from {@code target/vgfs.jar}, each with its own
+ * cluster name, ports and directories; output goes to a log file per process. {@link #close()}
+ * kills every process it started by PID, whatever happened in the test.
+ */
+public final class ProcessCluster implements AutoCloseable {
+
+  private static final Pattern HTTP = Pattern.compile("http://[^:]+:(\\d+)");
+
+  /** One started process. */
+  public final class Proc {
+    final String name;
+    final List<String> args;
+    final Path log;
+    final Path out;
+    Process process;
+
+    Proc(String name, List<String> args) {
+      this.name = name;
+      this.args = args;
+      this.log = dir.resolve(name + ".log");
+      this.out = dir.resolve(name + ".out");
+    }
+
+    public long pid() {
+      return process.pid();
+    }
+
+    public boolean alive() {
+      return process.isAlive();
+    }
+
+    /** The ready line, once printed. */
+    public String readyLine() {
+      try {
+        return Files.exists(out) ? Files.readString(out).lines()
+            .filter(l -> l.startsWith("vgfs ")).findFirst().orElse(null) : null;
+      } catch (IOException e) {
+        return null;
+      }
+    }
+
+    public void awaitReady(long timeoutMs) {
+      TestSupport.poll(timeoutMs, () -> {
+        if (!process.isAlive()) {
+          throw new AssertionError(name + " exited with " + process.exitValue() + "; log:\n" + tail());
+        }
+        return readyLine() != null;
+      }, name + " to print its ready line");
+    }
+
+    public void kill9() {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    /** Starts the process again with the same arguments (a restart keeps its data). */
+    public Proc restart() {
+      return launch(this);
+    }
+
+    public String tail() {
+      try {
+        List<String> lines = Files.readAllLines(log);
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+      } catch (IOException e) {
+        return "(no log)";
+      }
+    }
+  }
+
+  private final Path dir;
+  private final Path jar;
+  private final String clusterName = "ptest-" + UUID.randomUUID();
+  private final int clusterBase;
+  private final List<Proc> procs = new ArrayList<>();
+  private final List<String> common;
+
+  public ProcessCluster(Path dir, String... extraFlags) {
+    this.dir = dir;
+    this.jar = Path.of(System.getProperty("vgfs.jar", "target/vgfs.jar")).toAbsolutePath();
+    if (!Files.exists(jar)) {
+      throw new IllegalStateException(jar + " is missing: run mvn package first");
+    }
+    this.clusterBase = TestCluster.freePortRange(12);
+    common = new ArrayList<>(List.of("--cluster-name", clusterName,
+        "--cluster-port", String.valueOf(clusterBase),
+        "--join", "127.0.0.1:" + clusterBase + "-" + (clusterBase + 11)));
+    common.addAll(List.of(extraFlags));
+  }
+
+  public Proc master(String name, String... flags) {
+    return start(name, List.of(), "master", "--data-dir", dir.resolve(name).toString(), flags);
+  }
+
+  public Proc chunkserver(String name, String... flags) {
+    return start(name, List.of(), "chunkserver", "--data-dir", dir.resolve(name).toString(), flags);
+  }
+
+  public Proc gateway(String name, List<String> jvmFlags, String... flags) {
+    return start(name, jvmFlags, "gateway", "--http-port", "0", flags);
+  }
+
+  private Proc start(String name, List<String> jvm, String role, String k, String v, String... flags) {
+    List<String> args = new ArrayList<>();
+    args.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    args.addAll(jvm);
+    args.addAll(List.of("-Djava.net.preferIPv4Stack=true", "-jar", jar.toString(), role, k, v));
+    args.addAll(common);
+    args.addAll(List.of(flags));
+    Proc p = new Proc(name, args);
+    procs.add(p);
+    return launch(p);
+  }
+
+  private Proc launch(Proc p) {
+    try {
+      Files.deleteIfExists(p.out);
+      p.process = new ProcessBuilder(p.args)
+          .redirectOutput(p.out.toFile())
+          .redirectError(ProcessBuilder.Redirect.appendTo(p.log.toFile()))
+          .start();
+      return p;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start " + p.name, e);
+    }
+  }
+
+  /** The HTTP port a gateway printed in its ready line. */
+  public static int httpPort(Proc gateway) {
+    Matcher m = HTTP.matcher(gateway.readyLine());
+    if (!m.find()) {
+      throw new IllegalStateException("no port in " + gateway.readyLine());
+    }
+    return Integer.parseInt(m.group(1));
+  }
+
+  @Override
+  public void close() {
+    for (Proc p : procs) {
+      if (p.process != null && p.process.isAlive()) {
+        p.process.destroyForcibly();
+      }
+    }
+    for (Proc p : procs) {
+      try {
+        if (p.process != null) {
+          p.process.waitFor(10, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  public Map<String, Proc> byName() {
+    Map<String, Proc> m = new java.util.LinkedHashMap<>();
+    procs.forEach(p -> m.put(p.name, p));
+    return m;
+  }
+}

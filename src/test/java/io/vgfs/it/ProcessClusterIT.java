@@ -1,0 +1,63 @@
+package io.vgfs.it;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+
+import static io.vgfs.it.TestSupport.http;
+import static io.vgfs.it.TestSupport.randomBytes;
+import static io.vgfs.it.TestSupport.sha256;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The shipped jar as separate OS processes: master, three chunkservers and a gateway. */
+class ProcessClusterIT {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  @DisplayName("separate processes form a cluster; files round-trip over HTTP; a chunkserver killed with -9 costs nothing")
+  void separateProcesses() {
+    try (ProcessCluster pc = new ProcessCluster(dir, "--chunk-size", "1MiB",
+        "--heartbeat-interval", "500ms", "--dead-after", "3")) {
+      ProcessCluster.Proc master = pc.master("master");
+      master.awaitReady(60_000);
+      assertThat(master.readyLine()).contains("role=active");
+      ProcessCluster.Proc[] cs = {pc.chunkserver("cs1"), pc.chunkserver("cs2"), pc.chunkserver("cs3")};
+      ProcessCluster.Proc gw = pc.gateway("gateway", List.of());
+      for (ProcessCluster.Proc p : cs) {
+        p.awaitReady(60_000);
+      }
+      gw.awaitReady(60_000);
+      String base = "http://127.0.0.1:" + ProcessCluster.httpPort(gw);
+      TestSupport.poll(30_000, () -> http("GET", base + "/health", null).statusCode() == 200,
+          "gateway health");
+
+      byte[] data = randomBytes(5 * 1024 * 1024 + 77, 21);
+      HttpResponse<byte[]> put = http("PUT", base + "/api/v1/files/proc/test.bin", data);
+      assertThat(put.statusCode()).isEqualTo(201);
+      assertThat(new JsonObject(Buffer.buffer(put.body())).getInteger("chunks")).isEqualTo(6);
+      assertThat(sha256(http("GET", base + "/api/v1/files/proc/test.bin", null).body()))
+          .isEqualTo(sha256(data));
+
+      cs[1].kill9();
+      for (int i = 0; i < 5; i++) {
+        assertThat(sha256(http("GET", base + "/api/v1/files/proc/test.bin", null).body()))
+            .isEqualTo(sha256(data));
+      }
+      JsonObject listed = new JsonObject(Buffer.buffer(
+          http("GET", base + "/api/v1/files?prefix=proc/", null).body()));
+      assertThat(listed.getJsonArray("files").getJsonObject(0).getLong("size"))
+          .isEqualTo(data.length);
+      TestSupport.poll(20_000, () -> new JsonObject(Buffer.buffer(
+          http("GET", base + "/api/v1/cluster", null).body())).getInteger("liveChunkservers") == 2,
+          "the master to see the killed chunkserver dead");
+    }
+  }
+}
