@@ -260,7 +260,7 @@ class SizesTest {
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("replicaton");
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "content [{0}]")
     @ValueSource(strings = {"httpPort = 1", "[1, 2]", "42", "{\"httpPort\": ", ""})
     @DisplayName("Settings.load rejects a file that is not a JSON object")
     void notJson(String content, @TempDir Path dir) throws IOException {

@@ -5,7 +5,6 @@ import io.vertx.core.json.JsonObject;
 import io.vgfs.protocol.ChunkRef;
 import io.vgfs.protocol.FileInfo;
 import io.vgfs.protocol.ServerAddress;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -377,15 +376,28 @@ class MasterModelTest {
 
     @Test
     @DisplayName("an allocation that expires unreported is queued for deletion on its servers")
-    @Disabled("BUG: ChunkTable.expire drops expired allocations (Pending.servers is never used) "
-        + "without queuing deletions; full reports come only at registration, so the chunks of an "
-        + "abandoned upload are never deleted while the chunkserver stays up")
     void expiredAllocationDeleted() {
       ChunkTable t = new ChunkTable();
       t.allocated(66, List.of("s1", "s2"), 0);
+      t.allocated(67, List.of("s1"), GRACE);
       t.expire(GRACE + 1, GRACE);
-      assertThat(t.takeDeletions("s1", 10)).containsExactly(66L);
+      assertThat(t.takeDeletions("s1", 10)).as("67 is still within its grace").containsExactly(66L);
       assertThat(t.takeDeletions("s2", 10)).containsExactly(66L);
+      // Expired once, deleted once.
+      t.expire(GRACE + 2, GRACE);
+      assertThat(t.takeDeletions("s2", 10)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a commit that lands after expiry but before the deletion is handed out keeps the chunk")
+    void lateCommitBeforeDeletionSent() {
+      ChunkTable t = new ChunkTable();
+      t.allocated(68, List.of("s1", "s2"), 0);
+      t.expire(GRACE + 1, GRACE);
+      t.addFile(file("slow-upload", 68), List.of(List.of("s1")));
+      assertThat(t.takeDeletions("s1", 10)).as("s1 holds a committed replica").isEmpty();
+      assertThat(t.takeDeletions("s2", 10)).as("s2 was not acknowledged").containsExactly(68L);
+      assertThat(t.get(68).replicas()).containsExactly("s1");
     }
 
     @Test

@@ -184,7 +184,7 @@ class PathRulesTest {
       "%25|%",
       "%2520|%20",
       "é%20x|é x",
-      "😀%20|😀 ",
+      "'😀%20'|'😀 '",
       "%E6%97%A5本|日本"
   })
   @DisplayName("percent escapes decode as UTF-8; '+' stays a plus sign")
