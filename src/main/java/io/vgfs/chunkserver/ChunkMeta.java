@@ -27,8 +27,11 @@ public record ChunkMeta(long version, long length, int blockSize, int[] crcs) {
   private static final byte FORMAT = 1;
 
   public ChunkMeta {
+    if (blockSize <= 0 || length < 0) {
+      throw new IllegalArgumentException("meta: block size " + blockSize + ", length " + length);
+    }
     long blocks = (length + blockSize - 1) / blockSize;
-    if (blockSize <= 0 || blocks != crcs.length) {
+    if (blocks != crcs.length) {
       throw new IllegalArgumentException("meta: " + crcs.length + " checksums for " + length
           + " bytes in blocks of " + blockSize);
     }

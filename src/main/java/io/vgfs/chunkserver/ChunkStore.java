@@ -271,7 +271,7 @@ public final class ChunkStore {
       index.put(id, new ReplicaInfo(id, meta.version(), meta.length()));
       usedBytes.addAndGet(meta.length());
       return true;
-    } catch (IOException | NumberFormatException e) {
+    } catch (IOException | RuntimeException e) {
       log.warn("removing invalid chunk {}: {}", metaFile, e.toString());
       Files.deleteIfExists(metaFile);
       Files.deleteIfExists(data);

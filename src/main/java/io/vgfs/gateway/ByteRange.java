@@ -56,6 +56,13 @@ public record ByteRange(long first, long last) {
     }
     String a = spec.substring(0, dash).trim();
     String b = spec.substring(dash + 1).trim();
+    if (!a.chars().allMatch(Character::isDigit) || !b.chars().allMatch(Character::isDigit)
+        || !(a + b).chars().allMatch(c -> c < 128)) {
+      return new Whole();
+    }
+    if (b.length() > 18) {
+      b = String.valueOf(Long.MAX_VALUE); // a last byte beyond any file: clipped to the end below
+    }
     try {
       if (a.isEmpty()) {
         if (b.isEmpty()) {

@@ -51,7 +51,7 @@ public final class Sizes {
     return scale(num, mult, text);
   }
 
-  /** Formats a size the way it is most likely written: {@code 64MiB}, {@code 1000 B}. */
+  /** Formats a size the way it is most likely written: {@code 64MiB}, {@code 1000B}. */
   public static String format(long bytes) {
     String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
     int u = 0;

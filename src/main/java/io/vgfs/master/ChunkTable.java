@@ -47,14 +47,18 @@ public final class ChunkTable {
     }
   }
 
-  private record Pending(long allocatedNanos, List<String> servers) {
+  private record Pending(long allocatedNanos, List<String> servers, String upload) {
   }
+
+  private static final int EXPIRED_REMEMBERED = 100_000;
 
   private final Map<Long, Chunk> chunks = new HashMap<>();
   private final Map<String, Set<Long>> byServer = new HashMap<>();
   private final Map<Long, Pending> pending = new HashMap<>();
   private final Map<String, Map<Long, Long>> orphans = new HashMap<>(); // server → chunk → first seen
   private final Map<String, Set<Long>> deletions = new HashMap<>();
+  private final Map<String, Set<Long>> uploads = new HashMap<>();
+  private final Set<Long> expired = new LinkedHashSet<>();
 
   public int size() {
     return chunks.size();
@@ -66,7 +70,31 @@ public final class ChunkTable {
 
   /** Records an allocation, so the replicas' reports of it are not mistaken for garbage. */
   public void allocated(long chunkId, List<String> servers, long nowNanos) {
-    pending.put(chunkId, new Pending(nowNanos, servers));
+    allocated(chunkId, servers, nowNanos, null);
+  }
+
+  /**
+   * Records an allocation for an upload. Every allocation of an upload renews the upload's other
+   * pending chunks, so an upload that keeps making progress never has its first chunks collected
+   * however long it takes.
+   */
+  public void allocated(long chunkId, List<String> servers, long nowNanos, String upload) {
+    if (upload != null) {
+      Set<Long> ids = uploads.computeIfAbsent(upload, u -> new LinkedHashSet<>());
+      for (long id : ids) {
+        Pending p = pending.get(id);
+        if (p != null) {
+          pending.put(id, new Pending(nowNanos, p.servers(), upload));
+        }
+      }
+      ids.add(chunkId);
+    }
+    pending.put(chunkId, new Pending(nowNanos, servers, upload));
+  }
+
+  /** Whether the chunk's allocation expired uncommitted (its replicas are being deleted). */
+  public boolean expired(long chunkId) {
+    return expired.contains(chunkId);
   }
 
   /** True when {@code chunkId} belongs to a committed file. */
@@ -84,7 +112,10 @@ public final class ChunkTable {
       Chunk c = chunks.computeIfAbsent(ref.id(), id -> new Chunk(id, ref.version(), ref.length()));
       c.version = ref.version();
       c.length = ref.length();
-      pending.remove(ref.id());
+      Pending p = pending.remove(ref.id());
+      if (p != null && p.upload() != null) {
+        uploads.remove(p.upload());
+      }
       if (acked != null && i < acked.size()) {
         for (String server : acked.get(i)) {
           addReplica(c, server);
@@ -123,6 +154,8 @@ public final class ChunkTable {
     chunks.clear();
     byServer.clear();
     pending.clear();
+    uploads.clear();
+    expired.clear();
     orphans.clear();
     deletions.clear();
   }
@@ -201,6 +234,15 @@ public final class ChunkTable {
       Map.Entry<Long, Pending> p = expired.next();
       if (nowNanos - p.getValue().allocatedNanos() > graceNanos) {
         expired.remove();
+        if (p.getValue().upload() != null) {
+          uploads.remove(p.getValue().upload());
+        }
+        this.expired.add(p.getKey());
+        if (this.expired.size() > EXPIRED_REMEMBERED) {
+          Iterator<Long> oldest = this.expired.iterator();
+          oldest.next();
+          oldest.remove();
+        }
         // Never committed: whatever its replicas stored of it is garbage.
         for (String server : p.getValue().servers()) {
           deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(p.getKey());

@@ -91,7 +91,7 @@ final class FileService {
       chain.add(s.address());
       ids.add(s.id());
     }
-    metadata.state().chunks().allocated(chunkId, ids, now);
+    metadata.state().chunks().allocated(chunkId, ids, now, req.getString("upload"));
     return Future.succeededFuture(
         new Allocation(chunkId, 1, epoch, "", options.chunkSize(), chain).toJson());
   }
@@ -118,6 +118,10 @@ final class FileService {
       ChunkRef c = ChunkRef.fromJson(chunkArr.getJsonObject(i));
       if (c.length() <= 0 || c.length() > options.chunkSize()) {
         throw bad("chunk " + c.id() + " has an invalid length " + c.length());
+      }
+      if (metadata.state().chunks().expired(c.id())) {
+        throw new VgfsException(ErrorCode.CONFLICT, "chunk " + c.id() + " was allocated too long"
+            + " ago and has been collected (uncommitted timeout); upload the file again");
       }
       if (!seen.add(c.id()) || metadata.state().chunks().committed(c.id())) {
         throw new VgfsException(ErrorCode.CONFLICT, "chunk " + c.id()

@@ -10,7 +10,8 @@ package io.vgfs.protocol;
  *   <tr><th>address</th><th>request</th><th>reply</th></tr>
  *   <tr><td>{@link #INFO}</td><td>{@code {}}</td>
  *       <td>{@code {masterId, epoch, chunkSize, replication, smallFileLimit}}</td></tr>
- *   <tr><td>{@link #ALLOCATE}</td><td>{@code {path, exclude?: [serverId]}}</td>
+ *   <tr><td>{@link #ALLOCATE}</td><td>{@code {path, upload?, exclude?: [serverId]}}: each
+ *       allocation for an upload id keeps that upload's earlier chunks from expiring</td>
  *       <td>{@link Allocation}</td></tr>
  *   <tr><td>{@link #COMMIT}</td>
  *       <td>{@code {path, id, size, crc32c, chunks: [ChunkRef without replicas],

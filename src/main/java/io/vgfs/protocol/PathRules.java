@@ -75,8 +75,8 @@ public final class PathRules {
         if (i + 2 >= raw.length()) {
           throw invalid("malformed percent escape in " + quote(raw));
         }
-        int hi = Character.digit(raw.charAt(i + 1), 16);
-        int lo = Character.digit(raw.charAt(i + 2), 16);
+        int hi = hexDigit(raw.charAt(i + 1));
+        int lo = hexDigit(raw.charAt(i + 2));
         if (hi < 0 || lo < 0) {
           throw invalid("malformed percent escape in " + quote(raw));
         }
@@ -101,6 +101,20 @@ public final class PathRules {
     } catch (CharacterCodingException e) {
       throw invalid("the path is not valid UTF-8");
     }
+  }
+
+  // ASCII only: Character.digit would also take Arabic-Indic or fullwidth digits.
+  private static int hexDigit(char c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    return -1;
   }
 
   private static void checkSegments(String p, String original) {

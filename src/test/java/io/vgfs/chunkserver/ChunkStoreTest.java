@@ -2,7 +2,6 @@ package io.vgfs.chunkserver;
 
 import io.vgfs.protocol.Crc32c;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -143,9 +142,6 @@ class ChunkStoreTest {
 
     @Test
     @DisplayName("a zero block size is refused with IllegalArgumentException / IOException")
-    @Disabled("BUG: ChunkMeta's constructor divides by blockSize before checking blockSize <= 0, "
-        + "so blockSize 0 throws ArithmeticException; decode() lets it escape instead of an "
-        + "IOException")
     void zeroBlockSize() {
       assertThatThrownBy(() -> new ChunkMeta(1, 10, 0, new int[0]))
           .isInstanceOf(IllegalArgumentException.class);
@@ -283,9 +279,6 @@ class ChunkStoreTest {
 
   @Test
   @DisplayName("open() removes a checksummed meta file with block size 0 instead of failing")
-  @Disabled("BUG: ChunkMeta.decode throws ArithmeticException (/ by zero) for block size 0; "
-      + "ChunkStore.indexChunk catches only IOException/NumberFormatException, so open() fails "
-      + "and the chunkserver cannot start")
   void zeroBlockSizeAtOpen(@TempDir Path root) throws IOException {
     ChunkStore s = open(root);
     put(s, 1, 1, bytes(100, 1));

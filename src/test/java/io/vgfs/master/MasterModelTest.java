@@ -401,6 +401,21 @@ class MasterModelTest {
     }
 
     @Test
+    @DisplayName("an upload that keeps allocating keeps its earlier chunks alive; expired ones are remembered")
+    void progressingUploadRenewsItsChunks() {
+      ChunkTable t = new ChunkTable();
+      t.allocated(70, List.of("s1"), 0, "up-1");
+      t.allocated(71, List.of("s1"), GRACE - 1, "up-1"); // renews 70
+      t.expire(GRACE + 5, GRACE);
+      assertThat(t.takeDeletions("s1", 10)).isEmpty();
+      assertThat(t.expired(70)).isFalse();
+      t.expire(3 * GRACE, GRACE); // the upload stalled
+      assertThat(t.takeDeletions("s1", 10)).containsExactlyInAnyOrder(70L, 71L);
+      assertThat(t.expired(70)).isTrue();
+      assertThat(t.expired(71)).isTrue();
+    }
+
+    @Test
     @DisplayName("after its allocation expired, a reported chunk becomes an orphan like any other")
     void expiredAllocationThenReported() {
       ChunkTable t = new ChunkTable();

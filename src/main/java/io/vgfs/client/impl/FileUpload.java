@@ -116,7 +116,8 @@ final class FileUpload {
     // Keep at most MAX_UNACKED_CHUNKS finished chunks waiting for their acknowledgement.
     Future<Void> window = unacked.size() > MAX_UNACKED_CHUNKS
         ? unacked.get(0).acked().mapEmpty() : Future.succeededFuture();
-    window.compose(v -> master.request(Addresses.ALLOCATE, new JsonObject().put("path", path)))
+    window.compose(v -> master.request(Addresses.ALLOCATE,
+            new JsonObject().put("path", path).put("upload", uploadId)))
         .compose(json -> ChunkWriter.open(Allocation.fromJson(json), pool, durability))
         .onComplete(ar -> {
           opening = false;

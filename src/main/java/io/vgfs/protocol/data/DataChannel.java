@@ -1,0 +1,111 @@
+package io.vgfs.protocol.data;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetSocket;
+import io.vgfs.protocol.ServerAddress;
+
+/**
+ * One data-protocol connection: a socket with its {@link FrameDecoder}. The handlers belong to the
+ * exchange in progress and are replaced by the next one when the connection is reused; any
+ * transport failure or close after the exchange began goes to the failure handler once.
+ *
+ * <p>Used on the socket's context only.
+ */
+public final class DataChannel {
+
+  private final NetSocket socket;
+  private final FrameDecoder decoder;
+  private final ServerAddress peer;
+  private Handler<Frame> frameHandler = f -> { };
+  private Handler<Throwable> failureHandler = t -> { };
+  private boolean closed;
+  private boolean failed;
+  private long lastUsed = System.nanoTime();
+
+  public DataChannel(NetSocket socket, ServerAddress peer) {
+    this.socket = socket;
+    this.peer = peer;
+    this.decoder = new FrameDecoder(socket)
+        .frameHandler(f -> frameHandler.handle(f))
+        .exceptionHandler(this::fail);
+    socket.exceptionHandler(this::fail);
+    socket.closeHandler(v -> {
+      closed = true;
+      fail(new io.vgfs.protocol.VgfsException(io.vgfs.protocol.ErrorCode.UNAVAILABLE,
+          "connection to " + peer + " closed"));
+    });
+  }
+
+  public ServerAddress peer() {
+    return peer;
+  }
+
+  public NetSocket socket() {
+    return socket;
+  }
+
+  public FrameDecoder decoder() {
+    return decoder;
+  }
+
+  /** Starts an exchange: frames and failures from now on go to these handlers. */
+  public DataChannel handlers(Handler<Frame> frames, Handler<Throwable> failures) {
+    this.frameHandler = frames;
+    this.failureHandler = failures;
+    this.failed = false;
+    return this;
+  }
+
+  public Future<Void> send(FrameType type, JsonObject json) {
+    return socket.write(Frames.encode(type, json));
+  }
+
+  public Future<Void> send(Buffer encodedFrame) {
+    return socket.write(encodedFrame);
+  }
+
+  public boolean writeQueueFull() {
+    return socket.writeQueueFull();
+  }
+
+  public void drainHandler(Handler<Void> handler) {
+    socket.drainHandler(handler);
+  }
+
+  public boolean isOpen() {
+    return !closed && !failed;
+  }
+
+  long lastUsed() {
+    return lastUsed;
+  }
+
+  void touch() {
+    lastUsed = System.nanoTime();
+  }
+
+  public void close() {
+    if (!closed) {
+      closed = true;
+      socket.close();
+    }
+  }
+
+  private void fail(Throwable t) {
+    if (failed) {
+      return;
+    }
+    failed = true;
+    Handler<Throwable> h = failureHandler;
+    failureHandler = x -> { };
+    frameHandler = f -> { };
+    if (!closed) {
+      closed = true;
+      socket.close();
+    }
+    h.handle(t);
+  }
+}
