@@ -36,6 +36,8 @@ final class MasterLink {
   private boolean registering;
   private boolean stopped;
   private volatile long[] space = {0, 0};
+  private long followedEpoch;
+  private final String nodeId;
 
   MasterLink(Vertx vertx, ChunkStore store, EpochFence fence, ChunkServerOptions options,
              int dataPort, Runnable activity) {
@@ -45,15 +47,19 @@ final class MasterLink {
     this.options = options;
     this.dataPort = dataPort;
     this.activity = activity;
+    this.nodeId = vertx instanceof io.vertx.core.internal.VertxInternal vi && vi.clusterManager() != null
+        ? vi.clusterManager().getNodeId() : null;
   }
 
   /** Starts heartbeating; completes when the first registration succeeded or was attempted. */
   Future<Void> start() {
     announcements = vertx.eventBus().consumer(Addresses.MASTER_ANNOUNCE, msg -> {
       long epoch = msg.body().getLong("epoch", 0L);
-      fence.admit(epoch);
-      log.info("master {} announced epoch {}; registering again", msg.body().getString("masterId"),
-          epoch);
+      String master = msg.body().getString("masterId");
+      if (!follow(master, epoch)) {
+        return;
+      }
+      log.info("master {} announced epoch {}; registering again", master, epoch);
       registered = false;
       register();
     });
@@ -93,8 +99,10 @@ final class MasterLink {
     JsonObject body = identity().put("chunks", chunks);
     return vertx.eventBus().<JsonObject>request(Addresses.REGISTER, body, SHORT)
         .map(reply -> {
+          if (!follow(reply.body().getString("masterId"), reply.body().getLong("epoch", 0L))) {
+            return (Void) null;
+          }
           registered = true;
-          fence.admit(reply.body().getLong("epoch", 0L));
           log.info("registered with master {} (epoch {}) reporting {} chunks",
               reply.body().getString("masterId"), reply.body().getLong("epoch"), chunks.size());
           handleCommands(reply.body());
@@ -110,7 +118,9 @@ final class MasterLink {
   private void heartbeat() {
     vertx.eventBus().<JsonObject>request(Addresses.HEARTBEAT, identity(), SHORT)
         .onSuccess(reply -> {
-          fence.admit(reply.body().getLong("epoch", 0L));
+          if (!follow(reply.body().getString("masterId"), reply.body().getLong("epoch", 0L))) {
+            return;
+          }
           if (reply.body().getBoolean("register", false)) {
             registered = false;
             register();
@@ -120,9 +130,27 @@ final class MasterLink {
         .onFailure(t -> log.debug("heartbeat failed: {}", t.getMessage()));
   }
 
+  /**
+   * Accepts a message from a master only if its epoch is not older than one already seen; logs
+   * each change of master, so the sequence of masters a chunkserver obeyed can be audited.
+   */
+  private boolean follow(String master, long epoch) {
+    if (!fence.admit(epoch)) {
+      log.warn("ignoring master {} of stale epoch {} (following epoch {})", master, epoch,
+          fence.highest());
+      return false;
+    }
+    if (epoch > followedEpoch) {
+      followedEpoch = epoch;
+      log.info("following master {} epoch {}", master, epoch);
+    }
+    return true;
+  }
+
   private JsonObject identity() {
     long[] s = space;
     JsonObject json = new JsonObject().put("id", store.serverId()).put("host", options.publicHost())
+        .put("epoch", fence.highest()).put("nodeId", nodeId)
         .put("port", dataPort).put("free", s[0]).put("capacity", s[1])
         .put("used", store.usedBytes()).put("chunkCount", store.chunkCount());
     if (options.rack() != null) {

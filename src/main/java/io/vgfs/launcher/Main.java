@@ -25,6 +25,9 @@ import java.util.concurrent.TimeUnit;
 public final class Main {
 
   private static final String[] ROLES = {"dev", "master", "chunkserver", "gateway"};
+  /** The Vert.x instance to close on shutdown (a master replaces its node after stepping down). */
+  private static final java.util.concurrent.atomic.AtomicReference<Vertx> CURRENT =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   private Main() {
   }
@@ -103,8 +106,9 @@ public final class Main {
       }
       done.countDown();
     });
+    started.future().onSuccess(v -> CURRENT.compareAndSet(null, v));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      Vertx vertx = started.future().result();
+      Vertx vertx = CURRENT.get();
       if (vertx != null) {
         CountDownLatch closed = new CountDownLatch(1);
         vertx.close().onComplete(ar -> closed.countDown());
@@ -152,9 +156,37 @@ public final class Main {
   private static Future<String> master(Settings s, Promise<Vertx> started) {
     Path dir = s.path(Setting.DATA_DIR);
     Roles.masterOptions(s, dir);
+    return startMaster(s, dir, started).map(m -> {
+      String role = m.master().whenActive().isComplete()
+          ? "active epoch=" + m.master().whenActive().result() : "standby";
+      return "vgfs master ready: id=" + m.master().masterId() + " role=" + role
+          + " data=" + dir.toAbsolutePath().normalize()
+          + " cluster=" + s.get(Setting.CLUSTER_NAME) + m.node().members();
+    });
+  }
+
+  private record RunningMaster(Cluster.Node node, MasterVerticle master) {
+  }
+
+  /**
+   * Starts a cluster node with a master; when the master steps down (it was replaced while
+   * paused, or its cluster merged), the node is closed and a fresh one joins as a standby, so that
+   * no state of the old term (Hazelcast partitions included) survives into the new one.
+   */
+  private static Future<RunningMaster> startMaster(Settings s, Path dir, Promise<Vertx> started) {
     return Cluster.start(s, true).compose(node -> {
-      started.complete(node.vertx());
+      CURRENT.set(node.vertx());
+      started.tryComplete(node.vertx());
       return Roles.master(node, s, dir).compose(m -> {
+        m.whenDeposed().onSuccess(reason -> {
+          org.slf4j.LoggerFactory.getLogger(Main.class).warn(
+              "master {} stepped down ({}); rejoining the cluster as a standby", m.masterId(), reason);
+          node.vertx().close().onComplete(closed -> startMaster(s, dir, started)
+              .onFailure(t -> {
+                System.err.println("vgfs master failed to restart: " + t.getMessage());
+                Runtime.getRuntime().halt(1);
+              }));
+        });
         // A free leader lock is taken at once; a held one means another master is active.
         Promise<Void> decided = Promise.promise();
         long timer = node.vertx().setTimer(3000, id -> decided.tryComplete());
@@ -162,13 +194,7 @@ public final class Main {
           node.vertx().cancelTimer(timer);
           decided.tryComplete();
         });
-        return decided.future().map(v -> m);
-      }).map(m -> {
-        String role = m.whenActive().isComplete() ? "active epoch=" + m.whenActive().result()
-            : "standby";
-        return "vgfs master ready: id=" + m.masterId() + " role=" + role
-            + " data=" + dir.toAbsolutePath().normalize()
-            + " cluster=" + s.get(Setting.CLUSTER_NAME) + node.members();
+        return decided.future().map(v -> new RunningMaster(node, m));
       });
     });
   }

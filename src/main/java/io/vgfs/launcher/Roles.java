@@ -45,7 +45,8 @@ public final class Roles {
     }
     return new MasterOptions(dataDir, chunkSize, replication, s.millis(Setting.HEARTBEAT_INTERVAL),
         s.integer(Setting.DEAD_AFTER), s.millis(Setting.UNCOMMITTED_TIMEOUT),
-        s.bytes(Setting.SMALL_FILE_LIMIT), s.integer(Setting.CHECKPOINT_EVERY));
+        s.bytes(Setting.SMALL_FILE_LIMIT), s.integer(Setting.CHECKPOINT_EVERY),
+        s.millis(Setting.REPLICATION_TIMEOUT), s.millis(Setting.COLD_START_WAIT));
   }
 
   /** Deploys a master; completes when it is active or waiting as a standby. */

@@ -21,6 +21,8 @@ public enum Setting {
   DEAD_AFTER("dead-after", "deadAfter", "5", "missed heartbeats before a chunkserver is dead"),
   UNCOMMITTED_TIMEOUT("uncommitted-timeout", "uncommittedTimeout", "10m", "age at which chunks of uploads never committed are collected"),
   SMALL_FILE_LIMIT("small-file-limit", "smallFileLimit", "4MiB", "largest file the event-bus API reads or writes whole"),
+  REPLICATION_TIMEOUT("replication-timeout", "replicationTimeout", "2s", "how long a standby master may take to acknowledge the log before the active continues without it"),
+  COLD_START_WAIT("cold-start-wait", "coldStartWait", "10s", "when a whole cluster starts, how long a master waits for the other masters it knows before leading without them"),
   CHECKPOINT_EVERY("checkpoint-every", "checkpointEvery", "100000", "metadata log records between checkpoints"),
   CLUSTER_NAME("cluster-name", "clusterName", "vgfs", "Hazelcast cluster name: processes join only their own cluster"),
   CLUSTER_HOST("cluster-host", "clusterHost", "127.0.0.1", "address Hazelcast and the event bus bind to"),

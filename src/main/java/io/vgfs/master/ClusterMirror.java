@@ -101,6 +101,13 @@ public final class ClusterMirror {
     return out;
   }
 
+  /** Every chunkserver's last registration or heartbeat (blocking). */
+  public Map<String, JsonObject> loadServers() {
+    Map<String, JsonObject> out = new HashMap<>();
+    servers.forEach((k, v) -> out.put(k, new JsonObject(v)));
+    return out;
+  }
+
   /** A cluster-map value (blocking), or {@code null}. */
   public String loadCluster(String key) {
     return cluster.get(key);

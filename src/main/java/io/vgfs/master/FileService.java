@@ -37,6 +37,7 @@ final class FileService {
   private final String masterId;
   private final long epoch;
   private long chunkCounter;
+  private java.util.function.Supplier<Future<Void>> reports = Future::succeededFuture;
 
   FileService(Metadata metadata, ServerRegistry registry, MasterOptions options, String masterId,
               long epoch) {
@@ -47,16 +48,26 @@ final class FileService {
     this.epoch = epoch;
   }
 
-  List<MessageConsumer<JsonObject>> register(EventBus bus) {
+  /** Wraps a handler with the checks every request passes first (epoch, active). */
+  interface Fence extends Function<Function<JsonObject, Future<JsonObject>>,
+      Function<JsonObject, Future<JsonObject>>> {
+  }
+
+  List<MessageConsumer<JsonObject>> register(EventBus bus, Fence fence) {
     List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
-    consumers.add(consume(bus, Addresses.INFO, this::info));
-    consumers.add(consume(bus, Addresses.ALLOCATE, this::allocate));
-    consumers.add(consume(bus, Addresses.COMMIT, this::commit));
-    consumers.add(consume(bus, Addresses.LOOKUP, this::lookup));
-    consumers.add(consume(bus, Addresses.STAT, this::stat));
-    consumers.add(consume(bus, Addresses.LIST, this::list));
-    consumers.add(consume(bus, Addresses.DELETE, this::delete));
+    consumers.add(consume(bus, Addresses.INFO, fence.apply(this::info)));
+    consumers.add(consume(bus, Addresses.ALLOCATE, fence.apply(this::allocate)));
+    consumers.add(consume(bus, Addresses.COMMIT, fence.apply(this::commit)));
+    consumers.add(consume(bus, Addresses.LOOKUP, fence.apply(this::lookup)));
+    consumers.add(consume(bus, Addresses.STAT, fence.apply(this::stat)));
+    consumers.add(consume(bus, Addresses.LIST, fence.apply(this::list)));
+    consumers.add(consume(bus, Addresses.DELETE, fence.apply(this::delete)));
     return consumers;
+  }
+
+  /** Lookups that find a chunk without replicas wait for this (chunk reports after a take-over). */
+  void awaitReports(java.util.function.Supplier<Future<Void>> reports) {
+    this.reports = reports;
   }
 
   static MessageConsumer<JsonObject> consume(EventBus bus, String address,
@@ -152,7 +163,21 @@ final class FileService {
 
   private Future<JsonObject> lookup(JsonObject req) {
     String path = PathRules.file(req.getString("path"));
-    return metadata.barrier().map(v -> {
+    return metadata.barrier().compose(v -> {
+      FileInfo f = found(path);
+      for (ChunkRef c : f.chunks()) {
+        ChunkTable.Chunk chunk = metadata.state().chunks().get(c.id());
+        if (chunk == null || chunk.replicas().isEmpty()) {
+          // Right after a take-over the replicas' reports may still be on their way.
+          return reports.get().map(x -> located(path));
+        }
+      }
+      return Future.succeededFuture(located(path));
+    });
+  }
+
+  private JsonObject located(String path) {
+    {
       FileInfo f = found(path);
       long now = System.nanoTime();
       Set<String> readable = registry.readable(now);
@@ -170,7 +195,7 @@ final class FileService {
         located.add(c.withReplicas(where));
       }
       return f.withChunks(located).toJson().put("epoch", epoch);
-    });
+    }
   }
 
   private Future<JsonObject> stat(JsonObject req) {

@@ -14,8 +14,12 @@ import java.nio.file.Path;
  * @param orphanGraceMs    how long an uncommitted chunk may live before it is collected
  * @param smallFileLimit   largest file the event-bus API reads or writes whole
  * @param checkpointEvery  log records between checkpoints
+ * @param replicationTimeoutMs how long a standby may take to acknowledge shipped records before
+ *                         it is dropped from the in-sync set
+ * @param coldStartWaitMs  in a cold cluster, how long to wait for the other known masters before
+ *                         leading without them
  */
 public record MasterOptions(Path dataDir, long chunkSize, int replication, long heartbeatMs,
                             int deadAfterMissed, long orphanGraceMs, long smallFileLimit,
-                            long checkpointEvery) {
+                            long checkpointEvery, long replicationTimeoutMs, long coldStartWaitMs) {
 }

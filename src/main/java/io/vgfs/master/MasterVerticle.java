@@ -3,6 +3,7 @@ package io.vgfs.master;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -11,7 +12,9 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Lock;
 import io.vgfs.protocol.Addresses;
+import io.vgfs.protocol.ErrorCode;
 import io.vgfs.protocol.FileInfo;
+import io.vgfs.protocol.VgfsException;
 import io.vgfs.util.DirectoryLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,9 +33,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * A master process: recovers the metadata from its disk, then campaigns for the cluster-wide
- * master lock; the holder is the active master and serves {@link Addresses}, the others wait as
- * standbys. Each term gets an epoch one higher than any before, logged before the master serves.
+ * A master process. It recovers the metadata from its disk, follows the active master as a hot
+ * standby ({@link StandbyFollower}) and campaigns for the cluster-wide leader lock; the holder is
+ * the active master and serves {@link Addresses}.
+ *
+ * <p>Terms: each activation takes an epoch one higher than any this master or the cluster has
+ * seen and logs it durably before serving; chunkservers and standbys refuse anything from older
+ * epochs. A master steps down for good ({@link #whenDeposed()}) when it learns of a newer epoch,
+ * when it was paused long enough to have been replaced ({@link PauseGuard}), when its cluster
+ * merges with another, or when its log fails; its process then rejoins the cluster as a fresh
+ * standby.
  *
  * <p>All metadata lives on this verticle's event loop; disk and Hazelcast calls that block run on
  * workers.
@@ -40,18 +51,30 @@ public class MasterVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(MasterVerticle.class);
   static final String LEADER_LOCK = "vgfs.master.leader";
+  /** How long after waking up from a pause a master distrusts its leadership. */
+  static final long PAUSE_THRESHOLD_MS = 3000;
 
   private final MasterOptions options;
   private final HazelcastInstance hazelcast;
   private final Promise<Long> active = Promise.promise();
+  private final Promise<String> deposed = Promise.promise();
   private String masterId;
+  private String nodeId;
   private MetaLog metaLog;
   private MetadataState state;
   private ClusterMirror mirror;
+  private StandbyFollower follower;
+  private Metadata metadata;
   private ServerRegistry registry;
   private ServerService servers;
+  private LogShipper shipper;
+  private PauseGuard guard;
   private Lock leaderLock;
+  private long epoch;
+  private long startedAt;
   private UUID membershipListener;
+  private UUID lifecycleListener;
+  private final Map<String, String> standbyNodes = new HashMap<>(); // node id → master id
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private long tickTimer = -1;
   private boolean stopped;
@@ -67,12 +90,19 @@ public class MasterVerticle extends VerticleBase {
     return active.future();
   }
 
+  /** Completes with the reason when this master has stepped down and must be restarted. */
+  public Future<String> whenDeposed() {
+    return deposed.future();
+  }
+
   public String masterId() {
     return masterId;
   }
 
   @Override
   public Future<?> start() {
+    startedAt = System.nanoTime();
+    nodeId = hazelcast.getCluster().getLocalMember().getUuid().toString();
     mirror = new ClusterMirror(hazelcast, context);
     metaLog = new MetaLog(vertx, options.dataDir().resolve("meta"));
     state = new MetadataState();
@@ -83,83 +113,151 @@ public class MasterVerticle extends VerticleBase {
       state.load(r.checkpointHeader(), r.entries());
       r.records().forEach(state::apply);
       return null;
-    }).compose(v -> mirror.putMaster(masterId, role("standby"))).onSuccess(v -> {
-      log.info("master {} recovered {} files (epoch {}); campaigning for leadership", masterId,
-          state.namespace().size(), state.epoch());
+    }).compose(v -> mirror.putMaster(masterId, standbyEntry())).onSuccess(v -> {
+      log.info("master {} recovered {} files (epoch {}, seq {}); standing by", masterId,
+          state.namespace().size(), state.epoch(), metaLog.lastSeq());
+      lifecycleListener = hazelcast.getLifecycleService().addLifecycleListener(e -> {
+        if (e.getState() == LifecycleEvent.LifecycleState.MERGING) {
+          context.runOnContext(x -> stepDown("the cluster is merging with another partition"));
+        }
+      });
+      follower = new StandbyFollower(vertx, masterId, nodeId, state, metaLog, mirror);
+      follower.start();
       campaign();
     });
   }
 
+  // ---------------------------------------------------------------- becoming active
+
   private void campaign() {
-    if (stopped) {
+    if (stopped || metadata != null) {
       return;
     }
-    vertx.sharedData().getLockWithTimeout(LEADER_LOCK, 10_000).onComplete(ar -> {
+    vertx.executeBlocking(this::mayCampaign, false).onComplete(may -> {
       if (stopped) {
-        if (ar.succeeded()) {
-          ar.result().release();
+        return;
+      }
+      if (may.failed() || !may.result()) {
+        vertx.setTimer(500, id -> campaign());
+        return;
+      }
+      vertx.sharedData().getLockWithTimeout(LEADER_LOCK, 2_000).onComplete(ar -> {
+        if (stopped) {
+          if (ar.succeeded()) {
+            ar.result().release();
+          }
+          return;
         }
-        return;
-      }
-      if (ar.failed()) {
-        campaign(); // still held by the active master: keep waiting
-        return;
-      }
-      leaderLock = ar.result();
-      activate().onFailure(t -> {
-        log.error("master {} failed to take over", masterId, t);
-        leaderLock.release();
-        leaderLock = null;
-        vertx.setTimer(1000, id -> campaign());
+        if (ar.failed()) {
+          campaign(); // held by the active master: keep standing by
+          return;
+        }
+        leaderLock = ar.result();
+        activate().onFailure(t -> {
+          log.error("master {} failed to take over", masterId, t);
+          stepDown("take-over failed: " + t.getMessage());
+        });
       });
     });
   }
 
+  /**
+   * In a cold cluster (no master has been active in it yet), wait a little for the other masters
+   * this one knows of, and let the one with the most recent log lead: a master that was behind
+   * must not become active and hide what the others acknowledged. Blocking.
+   */
+  private boolean mayCampaign() {
+    if (mirror.loadCluster("epoch") != null) {
+      return true; // the cluster has had an active master: its maps are current
+    }
+    Map<String, JsonObject> present = mirror.loadMasters();
+    Set<String> members = hazelcast.getCluster().getMembers().stream()
+        .map(m -> m.getUuid().toString()).collect(Collectors.toSet());
+    present.values().removeIf(m -> !members.contains(m.getString("nodeId")));
+    Set<String> missing = state.masters().stream()
+        .filter(id -> !id.equals(masterId) && !present.containsKey(id)).collect(Collectors.toSet());
+    boolean waited = System.nanoTime() - startedAt > TimeUnit.MILLISECONDS.toNanos(options.coldStartWaitMs());
+    if (!missing.isEmpty() && !waited) {
+      return false;
+    }
+    JsonObject me = standbyEntry();
+    for (Map.Entry<String, JsonObject> e : present.entrySet()) {
+      if (!e.getKey().equals(masterId) && newer(e.getValue(), e.getKey(), me, masterId)) {
+        return false; // a master with a more recent log is here: it should lead
+      }
+    }
+    return true;
+  }
+
+  private static boolean newer(JsonObject a, String idA, JsonObject b, String idB) {
+    long ea = a.getLong("epoch", 0L);
+    long eb = b.getLong("epoch", 0L);
+    if (ea != eb) {
+      return ea > eb;
+    }
+    long sa = a.getLong("seq", 0L);
+    long sb = b.getLong("seq", 0L);
+    return sa != sb ? sa > sb : idA.compareTo(idB) < 0;
+  }
+
   private Future<Void> activate() {
-    return vertx.executeBlocking(() -> {
+    boolean inSync = follower.stop();
+    long followed = follower.highestEpoch();
+    return metaLog.barrier().compose(idle -> vertx.executeBlocking(() -> {
       String hzEpoch = mirror.loadCluster("epoch");
       long clusterEpoch = hzEpoch == null ? 0 : Long.parseLong(hzEpoch);
-      // The maps are newer than our disk when the cluster outlived the previous master: take
-      // over from memory. Otherwise this is a cold start and our log is the truth.
-      List<JsonObject> files = clusterEpoch >= state.epoch() && clusterEpoch > 0
-          ? mirror.loadFiles() : null;
-      return new Object[] {clusterEpoch, files};
-    }, false).compose(loaded -> {
-      long clusterEpoch = (Long) loaded[0];
-      @SuppressWarnings("unchecked")
-      List<JsonObject> files = (List<JsonObject>) loaded[1];
-      if (files != null) {
+      JsonObject mine = mirror.loadMasters().get(masterId);
+      boolean dropped = mine != null && Boolean.FALSE.equals(mine.getBoolean("inSync"));
+      List<JsonObject> files = null;
+      if (clusterEpoch > 0 && !(inSync && !dropped && followed >= clusterEpoch)) {
+        // Not a hot standby of the last active master: its maps are the truth.
+        files = mirror.loadFiles();
         state.load(new JsonObject().put("epoch", clusterEpoch), files);
+        metaLog.install(state.checkpointHeader(), state.namespace().snapshot(), FileInfo::toJson,
+            metaLog.lastSeq());
+      } else if (clusterEpoch == 0) {
+        mirror.replaceAll(state.namespace().snapshot()); // cold start: our log is the truth
       }
-      long epoch = Math.max(clusterEpoch, state.epoch()) + 1;
+      log.info("master {} taking over: cluster epoch {}, {} ({} files)", masterId, clusterEpoch,
+          clusterEpoch == 0 ? "cold start from the local log"
+              : files == null ? "hot standby state" : "state loaded from the cluster maps",
+          state.namespace().size());
+      return clusterEpoch;
+    }, false)).compose(clusterEpoch -> {
+      epoch = Math.max(Math.max(clusterEpoch, state.epoch()), followed) + 1;
       registry = new ServerRegistry(options.heartbeatMs(), options.deadAfterMissed());
-      Metadata metadata = new Metadata(state, metaLog, mirror, this::onLogFailure);
-      Future<Void> published = files != null ? Future.succeededFuture()
-          : vertx.executeBlocking(() -> {
-            mirror.replaceAll(state.namespace().snapshot());
-            return null;
-          }, false);
-      return published
-          .compose(v -> metadata.mutate(new JsonObject().put("op", "epoch").put("epoch", epoch)
-              .put("master", masterId), null))
-          .compose(v -> files != null ? checkpoint() : Future.succeededFuture())
+      guard = new PauseGuard(PAUSE_THRESHOLD_MS, hazelcast,
+          () -> context.runOnContext(v -> stepDown("this process was paused")));
+      guard.start();
+      shipper = new LogShipper(vertx, masterId, epoch, metaLog.lastSeq(), mirror, guard,
+          options.replicationTimeoutMs(), this::stepDown);
+      metadata = new Metadata(state, metaLog, mirror, () -> stepDown("its log failed"));
+      metadata.replicate(shipper, guard::healthy);
+      return metadata.mutate(new JsonObject().put("op", "epoch").put("epoch", epoch)
+              .put("master", masterId), null)
           .compose(v -> Future.all(mirror.putCluster("activeMaster", masterId),
               mirror.putCluster("chunkSize", String.valueOf(options.chunkSize())),
               mirror.putCluster("replication", String.valueOf(options.replication())),
               mirror.putMaster(masterId, role("active").put("epoch", epoch))))
-          .map(v -> {
-            serve(metadata, epoch);
+          .compose(v -> vertx.executeBlocking(mirror::loadServers, false))
+          .map(known -> {
+            serve(known);
             return null;
           });
     });
   }
 
-  private void serve(Metadata metadata, long epoch) {
+  private void serve(Map<String, JsonObject> knownServers) {
     FileService files = new FileService(metadata, registry, options, masterId, epoch);
-    servers = new ServerService(metadata, registry, options, mirror, masterId, epoch,
+    servers = new ServerService(vertx, metadata, registry, options, mirror, masterId, epoch,
         this::mastersJson);
-    consumers.addAll(files.register(vertx.eventBus()));
-    consumers.addAll(servers.register(vertx.eventBus()));
+    servers.expectReports(knownServers, System.currentTimeMillis());
+    files.awaitReports(servers::reportsIn);
+    FileService.Fence fenced = h -> req -> admit(req).compose(v -> h.apply(req));
+    consumers.addAll(files.register(vertx.eventBus(), fenced));
+    consumers.addAll(servers.register(vertx.eventBus(), fenced));
+    consumers.add(FileService.consume(vertx.eventBus(), Addresses.FOLLOW, fenced.apply(this::follow)));
+    shipper.start();
     membershipListener = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent e) {
@@ -168,7 +266,15 @@ public class MasterVerticle extends VerticleBase {
       @Override
       public void memberRemoved(MembershipEvent e) {
         String node = e.getMember().getUuid().toString();
-        context.runOnContext(v -> servers.nodeLeft(node));
+        context.runOnContext(v -> {
+          if (servers != null) {
+            servers.nodeLeft(node);
+          }
+          String standby = standbyNodes.remove(node);
+          if (standby != null && shipper != null) {
+            shipper.memberLeft(standby);
+          }
+        });
       }
     });
     long tick = Math.max(100, options.heartbeatMs() / 2);
@@ -180,30 +286,77 @@ public class MasterVerticle extends VerticleBase {
     active.tryComplete(epoch);
   }
 
+  // Every request may carry the highest epoch its sender has seen: a newer one than ours means
+  // another master has taken over, and this one must not act again.
+  private Future<Void> admit(JsonObject req) {
+    long seen = req.getLong("epoch", 0L);
+    if (seen > epoch) {
+      stepDown("a request carried epoch " + seen + ", newer than this master's " + epoch);
+    }
+    if (metadata == null || deposed.future().isComplete() || !guard.healthy()) {
+      return Future.failedFuture(new VgfsException(ErrorCode.NOT_ACTIVE,
+          "master " + masterId + " is not the active master"));
+    }
+    return Future.succeededFuture();
+  }
+
+  private Future<JsonObject> follow(JsonObject req) {
+    String standby = req.getString("masterId");
+    if (standby == null || standby.equals(masterId)) {
+      throw new VgfsException(ErrorCode.BAD_REQUEST, "a follow request needs the standby's id");
+    }
+    if (req.getString("nodeId") != null) {
+      standbyNodes.put(req.getString("nodeId"), standby);
+    }
+    long from = shipper.follow(standby);
+    // Everything up to `from` must be in the maps the standby is about to read.
+    return metadata.mirrored().map(v -> new JsonObject().put("masterId", masterId)
+        .put("epoch", epoch).put("seq", from));
+  }
+
   private void tick() {
+    if (servers == null) {
+      return;
+    }
     long now = System.nanoTime();
     servers.checkHealth(now);
     state.chunks().expire(now, TimeUnit.MILLISECONDS.toNanos(options.orphanGraceMs()));
     if (metaLog.recordsSinceCheckpoint() >= options.checkpointEvery()) {
-      checkpoint();
+      List<FileInfo> snapshot = state.namespace().snapshot();
+      metaLog.checkpoint(state.checkpointHeader(), snapshot, FileInfo::toJson);
     }
   }
 
-  private Future<Void> checkpoint() {
-    List<FileInfo> snapshot = state.namespace().snapshot();
-    return metaLog.checkpoint(state.checkpointHeader(), snapshot, FileInfo::toJson);
+  // ---------------------------------------------------------------- stepping down
+
+  private void stepDown(String reason) {
+    if (deposed.future().isComplete() || stopped) {
+      return;
+    }
+    boolean wasActive = metadata != null;
+    log.warn("master {} steps down{}: {}", masterId, wasActive ? " (epoch " + epoch + ")" : "",
+        reason);
+    endTerm();
+    deposed.tryComplete(reason);
   }
 
-  private void onLogFailure() {
-    log.error("master {} cannot write its metadata log: stepping down", masterId);
-    stepDown();
-  }
-
-  private void stepDown() {
+  private void endTerm() {
+    if (metadata != null) {
+      metadata.close();
+    }
     consumers.forEach(MessageConsumer::unregister);
     consumers.clear();
     if (tickTimer >= 0) {
       vertx.cancelTimer(tickTimer);
+    }
+    if (shipper != null) {
+      shipper.stop();
+    }
+    if (guard != null) {
+      guard.stop();
+    }
+    if (follower != null) {
+      follower.stop();
     }
     if (leaderLock != null) {
       leaderLock.release();
@@ -221,28 +374,42 @@ public class MasterVerticle extends VerticleBase {
     } catch (RuntimeException e) {
       known = Map.of(masterId, role("active"));
     }
+    Map<String, Boolean> syncing = shipper == null ? Map.of() : shipper.standbys();
     known.forEach((id, json) -> {
-      if (members.contains(json.getString("nodeId"))) {
-        arr.add(new JsonObject().put("id", id).put("role", json.getString("role"))
-            .put("since", json.getLong("since")));
+      if (members.contains(json.getString("nodeId")) || id.equals(masterId)) {
+        JsonObject m = new JsonObject().put("id", id)
+            .put("role", id.equals(masterId) ? "active" : "standby")
+            .put("since", json.getLong("since"));
+        if (id.equals(masterId)) {
+          m.put("epoch", epoch);
+        } else {
+          m.put("inSync", syncing.getOrDefault(id, false));
+        }
+        arr.add(m);
       }
     });
     return arr;
   }
 
+  private JsonObject standbyEntry() {
+    return role("standby").put("epoch", state.epoch()).put("seq", metaLog.lastSeq());
+  }
+
   private JsonObject role(String role) {
-    return new JsonObject().put("role", role)
-        .put("nodeId", hazelcast.getCluster().getLocalMember().getUuid().toString())
+    return new JsonObject().put("role", role).put("nodeId", nodeId)
         .put("since", System.currentTimeMillis());
   }
 
   @Override
   public Future<?> stop() {
     stopped = true;
+    endTerm();
     if (membershipListener != null) {
       hazelcast.getCluster().removeMembershipListener(membershipListener);
     }
-    stepDown();
+    if (lifecycleListener != null) {
+      hazelcast.getLifecycleService().removeLifecycleListener(lifecycleListener);
+    }
     return vertx.executeBlocking(() -> {
       metaLog.close();
       if (dirLock != null) {

@@ -143,6 +143,55 @@ public final class MetaLog {
     return p.future();
   }
 
+  /**
+   * Appends a record that already carries its seq, as a standby does with the records the active
+   * master ships: the seq must be the next one, so the standby's log is the active's log.
+   */
+  public Future<Void> appendAt(JsonObject record) {
+    long seq = record.getLong("seq", -1L);
+    if (seq != nextSeq) {
+      return Future.failedFuture(new IllegalStateException("record seq " + seq
+          + " does not follow " + (nextSeq - 1)));
+    }
+    record.remove("seq");
+    return append(record);
+  }
+
+  /** The seq of the last record appended (durable or not). */
+  public long lastSeq() {
+    return nextSeq - 1;
+  }
+
+  /**
+   * Replaces the whole log with a checkpoint of a state taken from elsewhere (a standby catching
+   * up from the active master): writes it as of {@code seq}, deletes every other checkpoint and
+   * every log file, and continues at {@code seq + 1}. Blocking; no append may be in progress.
+   */
+  public <T> void install(JsonObject header, List<T> items, Function<T, JsonObject> encode, long seq)
+      throws IOException {
+    if (writing || !queue.isEmpty()) {
+      throw new IllegalStateException("install while records are being written");
+    }
+    header.put("seq", seq);
+    Path done = writeCheckpointFile(header, items, encode, seq);
+    if (current != null) {
+      current.close();
+    }
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+      for (Path p : s) {
+        String n = p.getFileName().toString();
+        if (!p.equals(done) && (n.startsWith("log-") || n.startsWith("checkpoint-"))) {
+          Files.delete(p);
+        }
+      }
+    }
+    nextSeq = seq + 1;
+    durableSeq = seq;
+    recordsSinceCheckpoint = 0;
+    rotateAt = -1;
+    current = openLog(nextSeq);
+  }
+
   /** Completes when every record appended so far is durable (a read barrier). */
   public Future<Void> barrier() {
     if (failure != null) {
@@ -173,29 +222,35 @@ public final class MetaLog {
     recordsSinceCheckpoint = 0;
     header.put("seq", seq);
     return vertx.<Void>executeBlocking(() -> {
-      Path tmp = dir.resolve(String.format("checkpoint-%020d.jsonl.tmp", seq));
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE,
-          StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-           BufferedWriter w = new BufferedWriter(new OutputStreamWriter(
-               Channels.newOutputStream(ch), StandardCharsets.UTF_8), 1 << 16)) {
-        w.write(header.encode());
-        w.write('\n');
-        for (T item : items) {
-          w.write(encode.apply(item).encode());
-          w.write('\n');
-        }
-        w.write(new JsonObject().put("end", true).put("entries", items.size()).encode());
-        w.write('\n');
-        w.flush();
-        ch.force(true);
-      }
-      Path done = dir.resolve(String.format("checkpoint-%020d.jsonl", seq));
-      Files.move(tmp, done, StandardCopyOption.ATOMIC_MOVE);
-      fsyncDir();
+      writeCheckpointFile(header, items, encode, seq);
       pruneBefore(seq);
       return null;
     }, false).onSuccess(v -> log.info("checkpoint at seq {} ({} entries)", seq, items.size()))
         .onFailure(t -> log.error("checkpoint at seq {} failed", seq, t));
+  }
+
+  private <T> Path writeCheckpointFile(JsonObject header, List<T> items,
+                                       Function<T, JsonObject> encode, long seq) throws IOException {
+    Path tmp = dir.resolve(String.format("checkpoint-%020d.jsonl.tmp", seq));
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+         BufferedWriter w = new BufferedWriter(new OutputStreamWriter(
+             Channels.newOutputStream(ch), StandardCharsets.UTF_8), 1 << 16)) {
+      w.write(header.encode());
+      w.write('\n');
+      for (T item : items) {
+        w.write(encode.apply(item).encode());
+        w.write('\n');
+      }
+      w.write(new JsonObject().put("end", true).put("entries", items.size()).encode());
+      w.write('\n');
+      w.flush();
+      ch.force(true);
+    }
+    Path done = dir.resolve(String.format("checkpoint-%020d.jsonl", seq));
+    Files.move(tmp, done, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    fsyncDir();
+    return done;
   }
 
   /** Closes the current log file (blocking). */

@@ -20,6 +20,9 @@ final class Metadata {
   private final MetaLog log;
   private final ClusterMirror mirror;
   private final Runnable onLogFailure;
+  private final java.util.Set<Future<Void>> mirroring = new java.util.HashSet<>();
+  private LogShipper shipper;
+  private java.util.function.BooleanSupplier mayAcknowledge = () -> true;
   private boolean failed;
 
   Metadata(MetadataState state, MetaLog log, ClusterMirror mirror, Runnable onLogFailure) {
@@ -27,6 +30,26 @@ final class Metadata {
     this.log = log;
     this.mirror = mirror;
     this.onLogFailure = onLogFailure;
+  }
+
+  /** From now on records also go to the standbys, and acknowledgements need {@code guard}. */
+  void replicate(LogShipper shipper, java.util.function.BooleanSupplier guard) {
+    this.shipper = shipper;
+    this.mayAcknowledge = guard;
+  }
+
+  /** Stops every further mutation (the master stepped down). */
+  void close() {
+    failed = true;
+  }
+
+  MetaLog log() {
+    return log;
+  }
+
+  /** Completes when every write to the Hazelcast maps issued so far has completed. */
+  Future<Void> mirrored() {
+    return Future.join(new java.util.ArrayList<>(mirroring)).mapEmpty();
   }
 
   MetadataState state() {
@@ -53,14 +76,24 @@ final class Metadata {
       case "epoch" -> mirror.putCluster("epoch", String.valueOf(record.getLong("epoch")));
       default -> Future.succeededFuture();
     };
-    return Future.all(durable, mirrored)
+    mirroring.add(mirrored);
+    mirrored.onComplete(ar -> mirroring.remove(mirrored));
+    Future<Void> shipped = shipper == null ? Future.succeededFuture() : shipper.ship(record.copy());
+    return Future.all(durable, mirrored, shipped)
         .recover(t -> Future.failedFuture(new VgfsException(ErrorCode.UNAVAILABLE,
             "metadata could not be made durable: " + t.getMessage(), t)))
-        .map(v -> old);
+        .compose(v -> failed || !mayAcknowledge.getAsBoolean()
+            ? Future.failedFuture(new VgfsException(ErrorCode.NOT_ACTIVE,
+                "this master is stepping down; retry with the new one"))
+            : Future.succeededFuture(old));
   }
 
-  /** Completes when every mutation applied so far is durable. */
+  /** Completes when every mutation applied so far is durable; fails once stepped down. */
   Future<Void> barrier() {
+    if (failed || !mayAcknowledge.getAsBoolean()) {
+      return Future.failedFuture(new VgfsException(ErrorCode.NOT_ACTIVE,
+          "this master is stepping down; retry with the new one"));
+    }
     return log.barrier();
   }
 }

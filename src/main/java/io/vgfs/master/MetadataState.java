@@ -22,6 +22,7 @@ public final class MetadataState {
   private final Namespace namespace = new Namespace();
   private final ChunkTable chunks = new ChunkTable();
   private long epoch;
+  private final java.util.Set<String> masters = new java.util.TreeSet<>();
 
   public Namespace namespace() {
     return namespace;
@@ -33,6 +34,11 @@ public final class MetadataState {
 
   public long epoch() {
     return epoch;
+  }
+
+  /** Every master that has led this file system, as far as this state knows. */
+  public java.util.Set<String> masters() {
+    return java.util.Collections.unmodifiableSet(masters);
   }
 
   /** Applies one log record; returns the file it replaced or removed, if any. */
@@ -49,6 +55,9 @@ public final class MetadataState {
     switch (op) {
       case "epoch" -> {
         epoch = Math.max(epoch, record.getLong("epoch"));
+        if (record.getString("master") != null) {
+          masters.add(record.getString("master"));
+        }
         return null;
       }
       case "put" -> {
@@ -76,6 +85,10 @@ public final class MetadataState {
     namespace.clear();
     chunks.clear();
     epoch = header == null ? 0 : header.getLong("epoch", 0L);
+    if (header != null && header.getJsonArray("masters") != null) {
+      masters.clear();
+      header.getJsonArray("masters").forEach(m -> masters.add((String) m));
+    }
     for (JsonObject f : files) {
       FileInfo file = FileInfo.fromJson(f);
       namespace.put(file);
@@ -85,6 +98,7 @@ public final class MetadataState {
 
   /** The checkpoint header for the current state. */
   public JsonObject checkpointHeader() {
-    return new JsonObject().put("format", 1).put("epoch", epoch);
+    return new JsonObject().put("format", 1).put("epoch", epoch)
+        .put("masters", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(masters)));
   }
 }

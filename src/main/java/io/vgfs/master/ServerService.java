@@ -34,9 +34,16 @@ final class ServerService {
   private final long epoch;
   private final Supplier<JsonArray> masters;
   private final Set<String> dead = new HashSet<>();
+  private static final long REPORT_WAIT_MS = 10_000;
+  private final Set<String> expected = new HashSet<>();
+  private final io.vertx.core.Promise<Void> reports = io.vertx.core.Promise.promise();
+  private final io.vertx.core.Vertx vertx;
+  private long reportsTimer = -1;
 
-  ServerService(Metadata metadata, ServerRegistry registry, MasterOptions options,
-                ClusterMirror mirror, String masterId, long epoch, Supplier<JsonArray> masters) {
+  ServerService(io.vertx.core.Vertx vertx, Metadata metadata, ServerRegistry registry,
+                MasterOptions options, ClusterMirror mirror, String masterId, long epoch,
+                Supplier<JsonArray> masters) {
+    this.vertx = vertx;
     this.metadata = metadata;
     this.registry = registry;
     this.options = options;
@@ -46,13 +53,46 @@ final class ServerService {
     this.masters = masters;
   }
 
-  List<MessageConsumer<JsonObject>> register(EventBus bus) {
+  List<MessageConsumer<JsonObject>> register(EventBus bus, FileService.Fence fence) {
     List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
-    consumers.add(FileService.consume(bus, Addresses.REGISTER, this::registerServer));
-    consumers.add(FileService.consume(bus, Addresses.HEARTBEAT, this::heartbeat));
-    consumers.add(FileService.consume(bus, Addresses.REPORT_BAD_REPLICA, this::badReplica));
-    consumers.add(FileService.consume(bus, Addresses.STATUS, this::status));
+    consumers.add(FileService.consume(bus, Addresses.REGISTER, fence.apply(this::registerServer)));
+    consumers.add(FileService.consume(bus, Addresses.HEARTBEAT, fence.apply(this::heartbeat)));
+    consumers.add(FileService.consume(bus, Addresses.REPORT_BAD_REPLICA,
+        fence.apply(this::badReplica)));
+    consumers.add(FileService.consume(bus, Addresses.STATUS, fence.apply(this::status)));
     return consumers;
+  }
+
+  /**
+   * After a take-over, the chunkservers that were alive under the previous master are expected to
+   * report their chunks (they register again on this master's announcement); until they have, a
+   * chunk may look as if it had no replica. {@link #reportsIn()} tells when they are all in.
+   */
+  void expectReports(java.util.Map<String, JsonObject> known, long nowMs) {
+    long recent = options.heartbeatMs() * options.deadAfterMissed();
+    known.forEach((id, json) -> {
+      if (nowMs - json.getLong("at", 0L) <= recent) {
+        expected.add(id);
+      }
+    });
+    if (!expected.isEmpty()) {
+      log.info("waiting for chunk reports from {} chunkservers", expected.size());
+      reportsTimer = vertx.setTimer(REPORT_WAIT_MS, id -> {
+        if (!expected.isEmpty()) {
+          log.warn("no chunk report from {} after {} ms; serving without them", expected,
+              REPORT_WAIT_MS);
+        }
+        expected.clear();
+        reports.tryComplete();
+      });
+    } else {
+      reports.tryComplete();
+    }
+  }
+
+  /** Completes when the chunkservers expected after a take-over have all reported. */
+  Future<Void> reportsIn() {
+    return reports.future();
   }
 
   private Future<JsonObject> registerServer(JsonObject req) {
@@ -70,8 +110,13 @@ final class ServerService {
       reported.add(new long[] {r.getLong(0), r.getLong(1), r.getLong(2)});
     }
     metadata.state().chunks().report(s.id(), reported, now);
+    if (expected.remove(s.id()) && expected.isEmpty()) {
+      vertx.cancelTimer(reportsTimer);
+      reports.tryComplete();
+    }
     log.info("chunkserver {} at {} registered with {} chunks", s.id(), s.address(), reported.size());
-    mirror.putServer(s.id(), req.copy().put("chunks", reported.size()));
+    mirror.putServer(s.id(), req.copy().put("chunks", reported.size())
+        .put("at", System.currentTimeMillis()));
     return Future.succeededFuture(new JsonObject().put("epoch", epoch).put("masterId", masterId)
         .put("chunkSize", options.chunkSize())
         .put("delete", deletions(s.id())));
@@ -82,14 +127,14 @@ final class ServerService {
     if (id == null) {
       throw new VgfsException(ErrorCode.BAD_REQUEST, "a heartbeat needs the server id");
     }
-    JsonObject reply = new JsonObject().put("epoch", epoch);
+    JsonObject reply = new JsonObject().put("epoch", epoch).put("masterId", masterId);
     long now = System.nanoTime();
     if (registry.get(id) == null || dead.contains(id)) {
       // Unknown to this master (new term) or declared dead: its report is needed again.
       return Future.succeededFuture(reply.put("register", true));
     }
     registry.update(req, now);
-    mirror.putServer(id, req);
+    mirror.putServer(id, req.copy().put("at", System.currentTimeMillis()));
     return Future.succeededFuture(reply.put("delete", deletions(id)));
   }
 

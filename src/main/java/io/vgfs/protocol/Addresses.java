@@ -34,6 +34,20 @@ package io.vgfs.protocol;
  *       <td>{@code {}}</td></tr>
  * </table>
  *
+ * <h2>Between masters</h2>
+ * <table>
+ *   <tr><th>address</th><th>request</th><th>reply</th></tr>
+ *   <tr><td>{@link #FOLLOW} (served by the active master)</td><td>{@code {masterId, epoch}}: a
+ *       standby asks to receive the log</td>
+ *       <td>{@code {masterId, epoch, seq}}: records after {@code seq} will be shipped</td></tr>
+ *   <tr><td>{@link #replicaOf(String) vgfs.master.replica.&lt;id&gt;} (served by that standby)</td>
+ *       <td>{@code {epoch, from, seq, records: [log record with seq]}}; an empty batch is a ping</td>
+ *       <td>{@code {seq: last record durable here, ready}}; {@code ready} once the standby holds
+ *       the whole state and its log continues the active's</td></tr>
+ * </table>
+ * Every message between masters carries the sender's epoch; a receiver that has seen a newer one
+ * fails it with {@link ErrorCode#STALE_EPOCH}, and a master that learns of a newer epoch steps down.
+ *
  * <h2>Public API for Vert.x applications without the Java client</h2>
  * Served by every gateway process (and {@code vgfs dev}). Small files only: bulk bytes never
  * travel on the event bus, so {@link #API_READ} and {@link #API_WRITE} refuse files larger than the
@@ -71,6 +85,12 @@ public final class Addresses {
   public static final String HEARTBEAT = "vgfs.master.heartbeat";
   public static final String REPORT_BAD_REPLICA = "vgfs.master.report-bad-replica";
   public static final String MASTER_ANNOUNCE = "vgfs.master.announce";
+  public static final String FOLLOW = "vgfs.master.follow";
+
+  /** The address where standby {@code masterId} receives the active master's log. */
+  public static String replicaOf(String masterId) {
+    return "vgfs.master.replica." + masterId;
+  }
 
   public static final String API_STAT = "vgfs.api.stat";
   public static final String API_LIST = "vgfs.api.list";

@@ -15,8 +15,11 @@ public enum ErrorCode {
   CONFLICT(4090, 409, false),
   PRECONDITION_FAILED(4120, 412, false),
   TOO_LARGE(4130, 413, false),
-  /** A request carried a master epoch older than one the receiver has already seen. */
-  STALE_EPOCH(4091, 409, false),
+  /**
+   * A request carried a master epoch older than one the receiver has already seen: it comes from
+   * (or was prepared by) a master that has been replaced. Retrying reaches the new one.
+   */
+  STALE_EPOCH(5034, 503, true),
   /** The receiver is a master that is not (or no longer) the active one. */
   NOT_ACTIVE(5031, 503, true),
   NOT_ENOUGH_CHUNKSERVERS(5032, 503, true),

@@ -39,6 +39,10 @@ public final class ProcessCluster implements AutoCloseable {
       return process.pid();
     }
 
+    public String name() {
+      return name;
+    }
+
     public boolean alive() {
       return process.isAlive();
     }
@@ -102,7 +106,7 @@ public final class ProcessCluster implements AutoCloseable {
     this.clusterBase = TestCluster.freePortRange(12);
     common = new ArrayList<>(List.of("--cluster-name", clusterName,
         "--cluster-port", String.valueOf(clusterBase),
-        "--join", "127.0.0.1:" + clusterBase + "-" + (clusterBase + 11)));
+        "--join", join()));
     common.addAll(List.of(extraFlags));
   }
 
@@ -141,6 +145,21 @@ public final class ProcessCluster implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException("cannot start " + p.name, e);
     }
+  }
+
+  /** The Hazelcast cluster name the processes share (another JVM joins with the same). */
+  public String clusterName() {
+    return clusterName;
+  }
+
+  /** The first Hazelcast port of the cluster's range. */
+  public int clusterPort() {
+    return clusterBase;
+  }
+
+  /** The {@code --join} value the processes use. */
+  public String join() {
+    return "127.0.0.1:" + clusterBase + "-" + (clusterBase + 11);
   }
 
   /** The HTTP port a gateway printed in its ready line. */

@@ -20,6 +20,7 @@ final class MasterClient {
   private final Vertx vertx;
   private final DeliveryOptions delivery;
   private final long failoverTimeoutMs;
+  private long highestEpoch; // of any master reply: sent along so a replaced master learns of it
 
   MasterClient(Vertx vertx, long requestTimeoutMs, long failoverTimeoutMs) {
     this.vertx = vertx;
@@ -45,14 +46,21 @@ final class MasterClient {
   private void attempt(String address, JsonObject body, long deadline, long backoffMs,
                        int[] attempts, Promise<JsonObject> promise) {
     attempts[0]++;
-    vertx.eventBus().<JsonObject>request(address, body, delivery).onComplete(ar -> {
+    JsonObject sent = highestEpoch > body.getLong("epoch", 0L)
+        ? body.copy().put("epoch", highestEpoch) : body;
+    vertx.eventBus().<JsonObject>request(address, sent, delivery).onComplete(ar -> {
       if (ar.succeeded()) {
-        promise.complete(ar.result().body());
+        JsonObject reply = ar.result().body();
+        if (reply != null && reply.getValue("epoch") instanceof Number n) {
+          highestEpoch = Math.max(highestEpoch, n.longValue());
+        }
+        promise.complete(reply);
         return;
       }
       VgfsException e = VgfsException.of(ar.cause());
       long left = (deadline - System.nanoTime()) / 1_000_000;
-      boolean retry = e.code() == ErrorCode.UNAVAILABLE || e.code() == ErrorCode.NOT_ACTIVE;
+      boolean retry = e.code() == ErrorCode.UNAVAILABLE || e.code() == ErrorCode.NOT_ACTIVE
+          || e.code() == ErrorCode.STALE_EPOCH;
       if (!retry) {
         promise.fail(e);
       } else if (left <= 0) {

@@ -1,0 +1,215 @@
+package io.vgfs.master;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vgfs.protocol.Addresses;
+import io.vgfs.protocol.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * The active master's side of log shipping: every log record goes to every standby, and a
+ * mutation is acknowledged only once each in-sync standby has it on disk too, so whichever master
+ * is active after a full restart has every acknowledged mutation.
+ *
+ * <p>A standby that asked to follow starts as <em>catching up</em> (records are shipped to it but
+ * not waited for) and becomes <em>in sync</em> when it reports that it holds the whole state. An
+ * in-sync standby that stops answering (dead, hung, cut off) is dropped, and from then on records
+ * are acknowledged without it; that decision is published in the cluster map before anything is
+ * acknowledged without it, so the dropped standby knows it must catch up before it may lead. A
+ * standby that reports a newer epoch means this master has been replaced: it steps down. Empty
+ * batches every {@value #PING_MS} ms tell standbys the active is alive. Runs on the master's event
+ * loop.
+ */
+final class LogShipper {
+
+  private static final Logger log = LoggerFactory.getLogger(LogShipper.class);
+  static final long PING_MS = 250;
+
+  private final class Follower {
+    final String id;
+    boolean inSync;
+    boolean dropping;
+    long acked;
+    boolean inFlight;
+    List<JsonObject> queue = new ArrayList<>();
+
+    Follower(String id, long acked) {
+      this.id = id;
+      this.acked = acked;
+    }
+  }
+
+  private final Vertx vertx;
+  private final String masterId;
+  private final long epoch;
+  private final ClusterMirror mirror;
+  private final PauseGuard guard;
+  private final Consumer<String> stepDown;
+  private final DeliveryOptions delivery;
+  private final Map<String, Follower> followers = new LinkedHashMap<>();
+  private final TreeMap<Long, List<Promise<Void>>> waiting = new TreeMap<>();
+  private long lastSeq;
+  private long timer = -1;
+
+  LogShipper(Vertx vertx, String masterId, long epoch, long lastSeq, ClusterMirror mirror,
+             PauseGuard guard, long timeoutMs, Consumer<String> stepDown) {
+    this.vertx = vertx;
+    this.masterId = masterId;
+    this.epoch = epoch;
+    this.lastSeq = lastSeq;
+    this.mirror = mirror;
+    this.guard = guard;
+    this.stepDown = stepDown;
+    this.delivery = new DeliveryOptions().setSendTimeout(timeoutMs);
+  }
+
+  void start() {
+    timer = vertx.setPeriodic(PING_MS, id -> followers.values().forEach(this::send));
+  }
+
+  void stop() {
+    vertx.cancelTimer(timer);
+    followers.clear();
+    waiting.values().forEach(l -> l.forEach(p -> p.tryFail("this master stepped down")));
+    waiting.clear();
+  }
+
+  /** A standby asks to follow; returns the seq after which records will be shipped to it. */
+  long follow(String standby) {
+    Follower f = new Follower(standby, lastSeq);
+    followers.put(standby, f);
+    log.info("standby {} follows from seq {}", standby, lastSeq);
+    return lastSeq;
+  }
+
+  /** Ships a record (with its seq); completes when every in-sync standby holds it durably. */
+  Future<Void> ship(JsonObject record) {
+    long seq = record.getLong("seq");
+    lastSeq = seq;
+    if (followers.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    for (Follower f : followers.values()) {
+      f.queue.add(record);
+      send(f);
+    }
+    Promise<Void> p = Promise.promise();
+    waiting.computeIfAbsent(seq, s -> new ArrayList<>()).add(p);
+    release();
+    return p.future();
+  }
+
+  /** The ids of the standbys and whether each is in sync, for the cluster status. */
+  Map<String, Boolean> standbys() {
+    Map<String, Boolean> out = new LinkedHashMap<>();
+    followers.values().forEach(f -> out.put(f.id, f.inSync));
+    return out;
+  }
+
+  /** A cluster member left: if it was a standby, it is dead. */
+  void memberLeft(String standby) {
+    Follower f = followers.get(standby);
+    if (f != null) {
+      drop(f, "it left the cluster");
+    }
+  }
+
+  private void send(Follower f) {
+    if (f.inFlight || f.dropping || !followers.containsKey(f.id)) {
+      return;
+    }
+    f.inFlight = true;
+    List<JsonObject> batch = f.queue;
+    f.queue = new ArrayList<>();
+    JsonObject msg = new JsonObject().put("epoch", epoch).put("from", masterId).put("seq", lastSeq)
+        .put("records", new JsonArray(new ArrayList<>(batch)));
+    vertx.eventBus().<JsonObject>request(Addresses.replicaOf(f.id), msg, delivery).onComplete(ar -> {
+      f.inFlight = false;
+      if (followers.get(f.id) != f) {
+        return;
+      }
+      if (ar.failed()) {
+        if (ar.cause() instanceof ReplyException r
+            && r.failureCode() == ErrorCode.STALE_EPOCH.code()) {
+          stepDown.accept("standby " + f.id + " has seen a newer epoch: " + r.getMessage());
+          return;
+        }
+        drop(f, ar.cause().getMessage());
+        return;
+      }
+      JsonObject reply = ar.result().body();
+      f.acked = Math.max(f.acked, reply.getLong("seq", f.acked));
+      if (!f.inSync && reply.getBoolean("ready", false)) {
+        f.inSync = true;
+        log.info("standby {} is in sync at seq {}", f.id, f.acked);
+        mirror.putMaster(f.id, new JsonObject().put("role", "standby").put("inSync", true)
+            .put("nodeId", reply.getString("nodeId")).put("since", System.currentTimeMillis()));
+      }
+      release();
+      if (!f.queue.isEmpty()) {
+        send(f);
+      }
+    });
+  }
+
+  private void drop(Follower f, String why) {
+    if (!guard.healthy()) {
+      // This process was stopped: the standby may well be the new master.
+      stepDown.accept("a standby stopped answering after this master was paused");
+      return;
+    }
+    if (!f.inSync) {
+      followers.remove(f.id);
+      log.info("standby {} stopped catching up ({})", f.id, why);
+      return;
+    }
+    if (f.dropping) {
+      return;
+    }
+    f.dropping = true; // still holds back acknowledgements until the decision is recorded
+    log.warn("dropping standby {} from the in-sync set: {}", f.id, why);
+    mirror.putMaster(f.id, new JsonObject().put("role", "standby").put("inSync", false)
+        .put("since", System.currentTimeMillis())).onComplete(ar -> {
+          if (ar.failed()) {
+            stepDown.accept("cannot record that standby " + f.id + " is behind: "
+                + ar.cause().getMessage());
+            return;
+          }
+          followers.remove(f.id);
+          release();
+        });
+  }
+
+  // Completes every waiting record that all in-sync standbys now hold.
+  private void release() {
+    long min = Long.MAX_VALUE;
+    for (Follower f : followers.values()) {
+      if (f.inSync) {
+        min = Math.min(min, f.acked);
+      }
+    }
+    Iterator<Map.Entry<Long, List<Promise<Void>>>> it = waiting.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<Long, List<Promise<Void>>> e = it.next();
+      if (e.getKey() > min) {
+        break;
+      }
+      e.getValue().forEach(Promise::tryComplete);
+      it.remove();
+    }
+  }
+}
