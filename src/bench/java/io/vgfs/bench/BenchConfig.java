@@ -32,13 +32,14 @@ import java.util.List;
  * @param settleMs         pause before each measured run (background deletes, GC)
  * @param chunkSize        vgfs chunk size and HDFS block size
  * @param vgfsJvmFlags     extra JVM flags for the vgfs processes (none: as shipped)
+ * @param targets          which targets run: vgfs-client, vgfs-http, hdfs
  */
 public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> smallSizes,
                           int concurrency, int namespace, int statOps, int listOps, int listLimit,
                           int reps, int warmups, int warmupOps, int memoryClients,
                           long memoryStreamSize, long limitSize, List<String> levels,
                           List<String> workloads, long settleMs, long chunkSize,
-                          List<String> vgfsJvmFlags) {
+                          List<String> vgfsJvmFlags, List<String> targets) {
 
   public static BenchConfig fromSystemProperties() {
     List<Long> sizes = new ArrayList<>();
@@ -65,7 +66,8 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         list("bench.workloads", "limits,large,small,meta,memory"),
         integer("bench.settleMs", 1_000),
         bytes("bench.chunkSize", "64MiB"),
-        list("bench.vgfsJvmFlags", ""));
+        list("bench.vgfsJvmFlags", ""),
+        list("bench.targets", "vgfs-client,vgfs-http,hdfs"));
     if (c.largeFile > Integer.MAX_VALUE - 8 || c.memoryStreamSize > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("bench.largeFile and bench.memoryStreamSize must be < 2 GiB");
     }
@@ -91,7 +93,8 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         .put("levels", new io.vertx.core.json.JsonArray(levels))
         .put("workloads", new io.vertx.core.json.JsonArray(workloads)).put("settleMs", settleMs)
         .put("chunkSize", chunkSize)
-        .put("vgfsJvmFlags", new io.vertx.core.json.JsonArray(vgfsJvmFlags));
+        .put("vgfsJvmFlags", new io.vertx.core.json.JsonArray(vgfsJvmFlags))
+        .put("targets", new io.vertx.core.json.JsonArray(targets));
   }
 
   private static long bytes(String key, String def) {

@@ -33,10 +33,20 @@ final class OpRunner {
       return Stats.percentileMs(latencyNanos, 99);
     }
 
+    double maxMs() {
+      return Stats.percentileMs(latencyNanos, 100);
+    }
+
+    /** ", 3 errors (first: ...)" or nothing. */
+    String errorNote() {
+      return errors == 0 ? "" : ", " + errors + " errors (first: " + firstError + ")";
+    }
+
     JsonObject toJson() {
       JsonObject j = new JsonObject().put("ops", ops).put("seconds", Stats.round(wallNanos / 1e9))
           .put("opsPerSecond", Stats.round(opsPerSecond())).put("p50Ms", Stats.round(p50Ms()))
-          .put("p99Ms", Stats.round(p99Ms())).put("errors", errors);
+          .put("p99Ms", Stats.round(p99Ms())).put("maxMs", Stats.round(maxMs()))
+          .put("errors", errors);
       return firstError == null ? j : j.put("firstError", firstError);
     }
   }

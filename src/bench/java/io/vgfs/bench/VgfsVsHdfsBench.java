@@ -1,36 +1,118 @@
 package io.vgfs.bench;
 
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import io.vertx.core.json.JsonObject;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
-import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
 
+/**
+ * vgfs against HDFS and against this machine's limits, side by side in one run (issue 3). Run
+ * with {@code mvn -Pbench verify} (see the README's Performance section for the knobs); writes
+ * {@code results.json}, {@code results.md} and {@code chart.png} to {@code target/bench}.
+ *
+ * <p>Order: machine limits; then vgfs is started as separate processes (kept for the whole run)
+ * and, for each durability level, a fresh MiniDFSCluster at the matching setting, with the
+ * large-file and small-file workloads alternating between the systems; the metadata and memory
+ * workloads run at the first level only (they do not depend on it). Results are written even
+ * when a workload fails, with whatever was measured.
+ */
 class VgfsVsHdfsBench {
+
   @Test
-  void spike() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    System.out.println(new JsonObject().put("a", 1).encode());
-    Configuration conf = new Configuration();
-    conf.setLong("dfs.blocksize", 64L << 20);
-    File base = new File("target/bench/hdfs-spike");
-    MiniDFSCluster c = new MiniDFSCluster.Builder(conf, base).numDataNodes(3).build();
+  @DisplayName("vgfs vs HDFS vs the machine: large file, small files, metadata, memory")
+  void benchmark() throws Exception {
+    BenchConfig config = BenchConfig.fromSystemProperties();
+    Files.createDirectories(config.dir());
+    Files.deleteIfExists(config.dir().resolve("bench.log"));
+    BenchLog.to(config.dir().resolve("bench.log"));
+    quietLibraries();
+    Results results = new Results();
+    results.put("machine", MachineInfo.describe(config.dir()));
+    results.put("config", config.toJson());
+    BenchLog.info("config %s", config.toJson().encode());
     try {
-      c.waitActive();
-      FileSystem fs = c.getFileSystem();
-      try (FSDataOutputStream out = fs.create(new Path("/x"), (short) 3)) {
-        out.write(new byte[1 << 20]);
+      if (config.runs("limits")) {
+        new MachineLimits(config, results).run();
       }
-      System.out.println("SPIKE hdfs ok " + fs.getFileStatus(new Path("/x")));
+      runSystems(config, results);
     } finally {
-      c.shutdown();
-      vertx.close();
+      results.put("loadAverageAtEnd", MachineInfo.read("/proc/loadavg"));
+      results.put("fractionsOfLimit", new LimitModel(results).toJson());
+      results.write(config.dir().resolve("results.json"));
+      new MarkdownReport(config, results).write(config.dir().resolve("results.md"));
+      new ChartWriter(config, results).write(config.dir().resolve("chart.png"));
+      BenchLog.info("results in %s (results.json, results.md, chart.png)", config.dir());
+    }
+  }
+
+  private static void runSystems(BenchConfig config, Results results) throws Exception {
+    if (!(config.runs("large") || config.runs("small") || config.runs("meta")
+        || config.runs("memory"))) {
+      return;
+    }
+    long t0 = System.nanoTime();
+    byte[] data = randomData(config);
+    BenchLog.info("%d MiB of random data generated in %.1f s (not timed)", data.length >> 20,
+        (System.nanoTime() - t0) / 1e9);
+    HdfsSystem.deleteTree(config.dir().resolve("vgfs"));
+    Files.createDirectories(config.dir().resolve("vgfs"));
+    try (VgfsSystem vgfs = VgfsSystem.start(config, config.dir().resolve("vgfs"))) {
+      results.put("vgfs", vgfs.describe());
+      Workloads workloads = new Workloads(config, results, data);
+      JsonObject hdfsInfo = new JsonObject();
+      results.put("hdfs", hdfsInfo);
+      String first = config.levels().get(0);
+      for (String level : config.levels()) {
+        boolean syncOnClose = level.equals("sync");
+        BenchLog.info("level %s: vgfs --durability %s / VgfsClient %s against HDFS with "
+            + "dfs.datanode.synconclose=%s", level, level, level.toUpperCase(), syncOnClose);
+        try (HdfsSystem hdfs = HdfsSystem.start(config, config.dir().resolve("hdfs-" + level),
+            syncOnClose)) {
+          hdfsInfo.put(level, hdfs.describe());
+          List<FsTarget> targets = java.util.stream.Stream.of(vgfs.client(level), hdfs.target(),
+              vgfs.http(level)).filter(t -> config.targets().contains(t.name())).toList();
+          if (config.runs("large")) {
+            workloads.largeFile(level, targets);
+          }
+          if (config.runs("small")) {
+            for (long size : config.smallSizes()) {
+              workloads.smallFiles(level, targets, size);
+            }
+          }
+          if (config.runs("meta") && level.equals(first)) {
+            workloads.metadata(level, targets);
+          }
+        }
+        if (config.runs("memory") && level.equals(first)) {
+          new MemoryWorkload(config, results, data).run(vgfs, level);
+        }
+      }
+    }
+  }
+
+  /** Random bytes for every workload, generated before any timing. */
+  private static byte[] randomData(BenchConfig config) {
+    long n = Math.max(config.largeFile(), config.memoryStreamSize());
+    for (long s : config.smallSizes()) {
+      n = Math.max(n, 4 * s);
+    }
+    byte[] data = new byte[(int) n];
+    new SplittableRandom(20240601L).nextBytes(data);
+    return data;
+  }
+
+  /** Hadoop logs every block at INFO; the run's own progress lines are what matter here. */
+  private static void quietLibraries() {
+    for (String name : List.of("org.apache.hadoop", "BlockStateChange", "org.eclipse.jetty",
+        "org.apache.hadoop.hdfs.StateChange", "com.hazelcast")) {
+      ((Logger) LoggerFactory.getLogger(name)).setLevel(Level.WARN);
     }
   }
 }

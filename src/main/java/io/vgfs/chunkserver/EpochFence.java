@@ -10,10 +10,13 @@ public final class EpochFence {
 
   private final AtomicLong highest = new AtomicLong();
 
-  /** Records {@code epoch}; false when it is older than one already seen. Epoch 0 is unfenced. */
+  /**
+   * Records {@code epoch}; false when it is older than one already seen. Epoch 0 (no master has
+   * spoken yet) is admitted only while no epoch is known.
+   */
   public boolean admit(long epoch) {
     if (epoch == 0) {
-      return true;
+      return highest.get() == 0;
     }
     long seen = highest.accumulateAndGet(epoch, Math::max);
     return epoch >= seen;

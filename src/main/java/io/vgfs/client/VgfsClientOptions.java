@@ -9,7 +9,7 @@ import io.vgfs.protocol.Durability;
 public class VgfsClientOptions {
 
   /** How long one metadata request may wait for the master's answer. */
-  public static final long DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+  public static final long DEFAULT_REQUEST_TIMEOUT_MS = 3_000;
   /** How long metadata requests are retried while no master answers (a failover). */
   public static final long DEFAULT_FAILOVER_TIMEOUT_MS = 15_000;
   /** A read from a replica that makes no progress for this long moves to another replica. */

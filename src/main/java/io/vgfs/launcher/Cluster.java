@@ -34,8 +34,25 @@ public final class Cluster {
   private Cluster() {
   }
 
-  /** A started clustered Vert.x and its Hazelcast instance. */
-  public record Node(Vertx vertx, HazelcastInstance hazelcast, HazelcastClusterManager manager) {
+  /**
+   * A started clustered Vert.x and its Hazelcast instance.
+   *
+   * @param ownsHazelcast whether {@link #close()} must shut Hazelcast down after Vert.x (lite
+   *                      members start Hazelcast themselves, see {@link #start})
+   */
+  public record Node(Vertx vertx, HazelcastInstance hazelcast, HazelcastClusterManager manager,
+                     boolean ownsHazelcast) {
+
+    /** Leaves the cluster: closes Vert.x, then Hazelcast. */
+    public Future<Void> close() {
+      return vertx.close().eventually(() -> {
+        if (ownsHazelcast && hazelcast.getLifecycleService().isRunning()) {
+          Thread t = new Thread(hazelcast::shutdown, "vgfs-hazelcast-shutdown");
+          t.start();
+        }
+        return Future.succeededFuture();
+      });
+    }
 
     public String nodeId() {
       return manager.getNodeId();
@@ -49,10 +66,46 @@ public final class Cluster {
     }
   }
 
-  /** Starts a clustered Vert.x; {@code dataMember} for masters. */
+  /**
+   * Starts a clustered Vert.x; {@code dataMember} for masters. A lite member (every other role)
+   * first waits until a master is in the cluster: Vert.x keeps its event-bus subscriptions in
+   * Hazelcast maps, and with only lite members there is nowhere to keep them. So chunkservers and
+   * gateways may be started before the masters and wait for them.
+   */
   public static Future<Node> start(Settings settings, boolean dataMember) {
     Config config = hazelcastConfig(settings, dataMember);
-    HazelcastClusterManager manager = new HazelcastClusterManager(config);
+    if (dataMember) {
+      return start(settings, new HazelcastClusterManager(config), false);
+    }
+    // What HazelcastClusterManager does when it creates the instance itself.
+    config.getMemberAttributeConfig().setAttribute("__vertx.nodeId",
+        java.util.UUID.randomUUID().toString());
+    java.util.concurrent.CompletableFuture<HazelcastInstance> joined =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          HazelcastInstance hz = com.hazelcast.core.Hazelcast.newHazelcastInstance(config);
+          boolean logged = false;
+          while (hz.getCluster().getMembers().stream().allMatch(m -> m.isLiteMember())) {
+            if (!logged) {
+              org.slf4j.LoggerFactory.getLogger(Cluster.class)
+                  .info("waiting for a master to join the cluster");
+              logged = true;
+            }
+            try {
+              Thread.sleep(200);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              hz.shutdown();
+              throw new IllegalStateException("interrupted while waiting for a master");
+            }
+          }
+          return hz;
+        });
+    return Future.fromCompletionStage(joined)
+        .compose(hz -> start(settings, new HazelcastClusterManager(hz), true));
+  }
+
+  private static Future<Node> start(Settings settings, HazelcastClusterManager manager,
+                                    boolean ownsHazelcast) {
     String host = settings.string(Setting.CLUSTER_HOST);
     String publicHost = settings.string(Setting.PUBLIC_HOST);
     EventBusOptions bus = new EventBusOptions().setHost(host).setPort(0);
@@ -65,7 +118,7 @@ public final class Cluster {
             .setClassPathResolvingEnabled(false)
             .setFileCachingEnabled(false));
     return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
-        .map(vertx -> new Node(vertx, manager.getHazelcastInstance(), manager));
+        .map(vertx -> new Node(vertx, manager.getHazelcastInstance(), manager, ownsHazelcast));
   }
 
   static Config hazelcastConfig(Settings settings, boolean dataMember) {
@@ -92,6 +145,10 @@ public final class Cluster {
     // Detect a hung member in seconds, not the default minute (see the README's operations notes).
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     config.setProperty("hazelcast.max.no.heartbeat.seconds", "6");
+    // Members cut off by a hiccup rejoin within seconds instead of minutes. Only masters hold
+    // data, and a master steps down (and restarts its node) rather than merge its maps.
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", "10");
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", "10");
 
     NetworkConfig net = config.getNetworkConfig();
     net.setPort(settings.integer(Setting.CLUSTER_PORT)).setPortAutoIncrement(true).setPortCount(100);

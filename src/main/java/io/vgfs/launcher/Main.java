@@ -26,7 +26,7 @@ public final class Main {
 
   private static final String[] ROLES = {"dev", "master", "chunkserver", "gateway"};
   /** The Vert.x instance to close on shutdown (a master replaces its node after stepping down). */
-  private static final java.util.concurrent.atomic.AtomicReference<Vertx> CURRENT =
+  private static final java.util.concurrent.atomic.AtomicReference<Cluster.Node> CURRENT =
       new java.util.concurrent.atomic.AtomicReference<>();
 
   private Main() {
@@ -106,12 +106,11 @@ public final class Main {
       }
       done.countDown();
     });
-    started.future().onSuccess(v -> CURRENT.compareAndSet(null, v));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      Vertx vertx = CURRENT.get();
-      if (vertx != null) {
+      Cluster.Node node = CURRENT.get();
+      if (node != null) {
         CountDownLatch closed = new CountDownLatch(1);
-        vertx.close().onComplete(ar -> closed.countDown());
+        node.close().onComplete(ar -> closed.countDown());
         try {
           closed.await(15, TimeUnit.SECONDS);
         } catch (InterruptedException ignored) {
@@ -127,6 +126,7 @@ public final class Main {
     int basePort = s.integer(Setting.PORT);
     Roles.masterOptions(s, dir.resolve("master")); // validate before starting anything
     return Cluster.start(s, true).compose(node -> {
+      CURRENT.set(node);
       started.complete(node.vertx());
       return Roles.master(node, s, dir.resolve("master")).compose(master ->
           master.whenActive().compose(epoch -> {
@@ -175,17 +175,18 @@ public final class Main {
    */
   private static Future<RunningMaster> startMaster(Settings s, Path dir, Promise<Vertx> started) {
     return Cluster.start(s, true).compose(node -> {
-      CURRENT.set(node.vertx());
+      CURRENT.set(node);
       started.tryComplete(node.vertx());
       return Roles.master(node, s, dir).compose(m -> {
         m.whenDeposed().onSuccess(reason -> {
           org.slf4j.LoggerFactory.getLogger(Main.class).warn(
               "master {} stepped down ({}); rejoining the cluster as a standby", m.masterId(), reason);
-          node.vertx().close().onComplete(closed -> startMaster(s, dir, started)
+          // Give replies already decided a moment to leave, then drop everything of this term.
+          node.vertx().setTimer(500, tid -> node.close().onComplete(closed -> startMaster(s, dir, started)
               .onFailure(t -> {
                 System.err.println("vgfs master failed to restart: " + t.getMessage());
                 Runtime.getRuntime().halt(1);
-              }));
+              })));
         });
         // A free leader lock is taken at once; a held one means another master is active.
         Promise<Void> decided = Promise.promise();
@@ -202,6 +203,7 @@ public final class Main {
   private static Future<String> chunkserver(Settings s, Promise<Vertx> started) {
     Path dir = s.path(Setting.DATA_DIR);
     return Cluster.start(s, false).compose(node -> {
+      CURRENT.set(node);
       started.complete(node.vertx());
       return Roles.chunkServer(node.vertx(), Roles.chunkServerOptions(s, dir, s.integer(Setting.PORT)))
           .map(cs -> {
@@ -215,6 +217,7 @@ public final class Main {
 
   private static Future<String> gateway(Settings s, Promise<Vertx> started) {
     return Cluster.start(s, false).compose(node -> {
+      CURRENT.set(node);
       started.complete(node.vertx());
       return Roles.gateway(node.vertx(), s).map(port -> {
         Roles.checkClusterSettings(node.vertx(), s);

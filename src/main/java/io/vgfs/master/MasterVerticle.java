@@ -102,7 +102,7 @@ public class MasterVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     startedAt = System.nanoTime();
-    nodeId = hazelcast.getCluster().getLocalMember().getUuid().toString();
+    nodeId = NodeIds.of(hazelcast.getCluster().getLocalMember());
     mirror = new ClusterMirror(hazelcast, context);
     metaLog = new MetaLog(vertx, options.dataDir().resolve("meta"));
     state = new MetadataState();
@@ -172,7 +172,7 @@ public class MasterVerticle extends VerticleBase {
     }
     Map<String, JsonObject> present = mirror.loadMasters();
     Set<String> members = hazelcast.getCluster().getMembers().stream()
-        .map(m -> m.getUuid().toString()).collect(Collectors.toSet());
+        .map(NodeIds::of).collect(Collectors.toSet());
     present.values().removeIf(m -> !members.contains(m.getString("nodeId")));
     Set<String> missing = state.masters().stream()
         .filter(id -> !id.equals(masterId) && !present.containsKey(id)).collect(Collectors.toSet());
@@ -265,7 +265,7 @@ public class MasterVerticle extends VerticleBase {
 
       @Override
       public void memberRemoved(MembershipEvent e) {
-        String node = e.getMember().getUuid().toString();
+        String node = NodeIds.of(e.getMember());
         context.runOnContext(v -> {
           if (servers != null) {
             servers.nodeLeft(node);
@@ -366,7 +366,7 @@ public class MasterVerticle extends VerticleBase {
 
   private JsonArray mastersJson() {
     Set<String> members = hazelcast.getCluster().getMembers().stream()
-        .map(m -> m.getUuid().toString()).collect(Collectors.toSet());
+        .map(NodeIds::of).collect(Collectors.toSet());
     JsonArray arr = new JsonArray();
     Map<String, JsonObject> known;
     try {

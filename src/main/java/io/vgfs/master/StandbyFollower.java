@@ -50,6 +50,7 @@ final class StandbyFollower {
   private final List<JsonObject> pendingLog = new ArrayList<>(); // applied, not logged yet
   private final List<JsonObject> buffered = new ArrayList<>();   // received while loading
   private long highestEpoch;
+  private boolean lostLogged;
 
   StandbyFollower(Vertx vertx, String masterId, String nodeId, MetadataState state, MetaLog metaLog,
                   ClusterMirror mirror) {
@@ -97,12 +98,17 @@ final class StandbyFollower {
         .put("nodeId", nodeId).put("epoch", highestEpoch), new DeliveryOptions().setSendTimeout(2000)).onComplete(ar -> {
           asking = false;
           if (ar.failed()) {
-            if (phase != Phase.IDLE) {
-              log.info("lost the active master ({}); waiting for one", ar.cause().getMessage());
+            // No active master answers. What this standby holds stays valid (it is a prefix of the
+            // log that the last active could only acknowledge with this standby's agreement), so
+            // it is kept for a take-over; a new active master means catching up anew.
+            if (!lostLogged) {
+              log.info("no active master answers ({}); holding seq {} as {}", ar.cause().getMessage(),
+                  applied, phase);
+              lostLogged = true;
             }
-            restart();
             return;
           }
+          lostLogged = false;
           JsonObject reply = ar.result().body();
           catchUp(reply.getString("masterId"), reply.getLong("epoch"), reply.getLong("seq"));
         });

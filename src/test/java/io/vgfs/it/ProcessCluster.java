@@ -80,6 +80,14 @@ public final class ProcessCluster implements AutoCloseable {
       return launch(this);
     }
 
+    public String fullLog() {
+      try {
+        return Files.readString(log);
+      } catch (IOException e) {
+        return "";
+      }
+    }
+
     public String tail() {
       try {
         List<String> lines = Files.readAllLines(log);
@@ -178,6 +186,19 @@ public final class ProcessCluster implements AutoCloseable {
         p.process.destroyForcibly();
       }
     }
+    // Keep the logs where a failed run can be read: target/process-logs/<cluster>/.
+    try {
+      Path keep = Path.of("target", "process-logs", clusterName);
+      Files.createDirectories(keep);
+      for (Proc p : procs) {
+        if (Files.exists(p.log)) {
+          Files.copy(p.log, keep.resolve(p.name + ".log"),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    } catch (IOException e) {
+      // best effort
+    }
     for (Proc p : procs) {
       try {
         if (p.process != null) {
@@ -186,6 +207,36 @@ public final class ProcessCluster implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+  }
+
+  /** Settings for a test JVM that joins this cluster as a lite member (event-bus access). */
+  public io.vgfs.launcher.Settings memberSettings() {
+    Map<io.vgfs.launcher.Setting, String> flags = new java.util.EnumMap<>(io.vgfs.launcher.Setting.class);
+    flags.put(io.vgfs.launcher.Setting.CLUSTER_NAME, clusterName);
+    flags.put(io.vgfs.launcher.Setting.CLUSTER_PORT, String.valueOf(clusterBase));
+    flags.put(io.vgfs.launcher.Setting.JOIN, "127.0.0.1:" + clusterBase + "-" + (clusterBase + 11));
+    return new io.vgfs.launcher.Settings(flags, Map.of(), null);
+  }
+
+  /** The value of {@code key=} in a process's ready line. */
+  public static String readyField(Proc p, String key) {
+    Matcher m = Pattern.compile(key + "=(\\S+)").matcher(p.readyLine());
+    if (!m.find()) {
+      throw new IllegalStateException("no " + key + " in " + p.readyLine());
+    }
+    return m.group(1);
+  }
+
+  /** Sends SIGSTOP or SIGCONT to a process. */
+  public static void signal(Proc p, String signal) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(p.pid())).start();
+      kill.waitFor(10, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

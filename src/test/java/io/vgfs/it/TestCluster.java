@@ -166,7 +166,7 @@ public final class TestCluster implements AutoCloseable {
     for (Cluster.Node n : new Cluster.Node[] {gatewayNode, serverNode, masterNode}) {
       if (n != null) {
         try {
-          n.vertx().close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+          n.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
           // best effort: the next cluster uses other ports and another name
         }

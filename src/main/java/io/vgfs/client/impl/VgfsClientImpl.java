@@ -184,7 +184,10 @@ public final class VgfsClientImpl implements VgfsClient {
 
   @Override
   public Future<Void> close() {
-    return onContext(pool::close);
+    return onContext(() -> {
+      master.close();
+      return pool.close();
+    });
   }
 
   private <T> Future<T> onContext(Supplier<Future<T>> action) {

@@ -1,0 +1,271 @@
+package io.vgfs.it;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vgfs.launcher.Cluster;
+import io.vgfs.protocol.Addresses;
+import io.vgfs.protocol.ErrorCode;
+import io.vgfs.protocol.data.Frame;
+import io.vgfs.protocol.data.FrameDecoder;
+import io.vgfs.protocol.data.FrameType;
+import io.vgfs.protocol.data.Frames;
+import io.vgfs.protocol.data.WriteOpen;
+import io.vgfs.protocol.Durability;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static io.vgfs.it.TestSupport.await;
+import static io.vgfs.it.TestSupport.http;
+import static io.vgfs.it.TestSupport.sha256;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Master high availability with real processes: two masters, three chunkservers and a gateway,
+ * under a write load, while the active master is killed, paused and resumed, and while everything
+ * is killed at once.
+ */
+class MasterFailoverIT {
+
+  @TempDir
+  Path dir;
+
+  private ProcessCluster pc;
+  private final Map<String, ProcessCluster.Proc> masters = new java.util.HashMap<>();
+  private final List<ProcessCluster.Proc> chunkservers = new ArrayList<>();
+  private String base;
+
+  @org.junit.jupiter.api.AfterEach
+  void stopProcesses() {
+    if (pc != null) {
+      pc.close(); // every process by PID, whatever happened in the test
+    }
+  }
+
+  private void startCluster() {
+    pc = new ProcessCluster(dir, "--chunk-size", "1MiB", "--heartbeat-interval", "500ms",
+        "--cold-start-wait", "3s");
+    for (String name : List.of("m1", "m2")) {
+      ProcessCluster.Proc m = pc.master(name);
+      m.awaitReady(60_000);
+      masters.put(ProcessCluster.readyField(m, "id"), m);
+    }
+    for (int i = 1; i <= 3; i++) {
+      chunkservers.add(pc.chunkserver("cs" + i));
+    }
+    ProcessCluster.Proc gw = pc.gateway("gateway", List.of());
+    chunkservers.forEach(p -> p.awaitReady(60_000));
+    gw.awaitReady(60_000);
+    base = "http://127.0.0.1:" + ProcessCluster.httpPort(gw);
+    awaitHealthyWithStandby();
+  }
+
+  private JsonObject status() {
+    return new JsonObject(Buffer.buffer(http("GET", base + "/api/v1/cluster", null).body()));
+  }
+
+  private void awaitHealthyWithStandby() {
+    TestSupport.poll(60_000, () -> {
+      JsonObject st = status();
+      JsonArray ms = st.getJsonArray("masters");
+      return st.getInteger("liveChunkservers", 0) == 3 && ms.size() == 2
+          && ms.stream().map(o -> (JsonObject) o).anyMatch(m -> m.getBoolean("inSync", false));
+    }, "an active master, an in-sync standby and 3 chunkservers");
+  }
+
+  private ProcessCluster.Proc active() {
+    return masters.get(status().getString("activeMaster"));
+  }
+
+  private void verifyAll(WriteLoad load) {
+    for (WriteLoad.Ack a : load.acked.values()) {
+      java.net.http.HttpResponse<byte[]> r = http("GET", base + "/api/v1/files/" + a.path(), null);
+      assertThat(sha256(r.body())).as("acknowledged write " + a.path() + ": " + r.statusCode()
+          + " " + (r.statusCode() == 200 ? "" : new String(r.body()))).isEqualTo(a.sha256());
+    }
+  }
+
+  @Test
+  @DisplayName("kill -9 of the active master, three times, alternating: writes resume in about a second, nothing acknowledged is lost")
+  void crashTakeover() {
+    startCluster();
+    try {
+      List<Double> takeovers = new ArrayList<>();
+      WriteLoad load = new WriteLoad(base, 3, "crash");
+      try {
+        TestSupport.poll(20_000, () -> load.ackedCount() > 20, "writes before the first kill");
+        for (int round = 0; round < 3; round++) {
+          ProcessCluster.Proc victim = active();
+          String victimId = status().getString("activeMaster");
+          long killed = System.nanoTime();
+          victim.kill9();
+          TestSupport.poll(30_000, () -> load.firstAckStartedAfter(killed) != Long.MAX_VALUE,
+              "a write accepted after the kill");
+          takeovers.add((load.firstAckStartedAfter(killed) - killed) / 1e9);
+          System.out.println("round " + round + " refusals: " + load.refusals);
+          load.refusals.clear();
+          assertThat(status().getString("activeMaster")).isNotEqualTo(victimId);
+          victim.restart();
+          TestSupport.poll(60_000, () -> victim.readyLine() != null, "the killed master restarts");
+          assertThat(victim.readyLine()).contains("role=standby");
+          awaitHealthyWithStandby();
+          int before = load.ackedCount();
+          TestSupport.poll(20_000, () -> load.ackedCount() > before + 10, "writes go on");
+        }
+      } finally {
+        load.close();
+      }
+      Collections.sort(takeovers);
+      System.out.printf("crash take-over (kill -9 to first accepted write), s: %s; median %.2f, worst %.2f%n",
+          takeovers, takeovers.get(takeovers.size() / 2), takeovers.get(takeovers.size() - 1));
+      verifyAll(load);
+      System.out.printf("crash take-overs: %d acknowledged writes all read back%n", load.ackedCount());
+      assertThat(takeovers.get(takeovers.size() / 2)).isLessThan(3.0);
+    } finally {
+      pc.close();
+    }
+  }
+
+  @Test
+  @DisplayName("SIGSTOP of the active master under load, take-over, SIGCONT: it never acts again; chunkservers only move forward")
+  void hangTakeover() throws Exception {
+    startCluster();
+    try (WriteLoad load = new WriteLoad(base, 3, "hang")) {
+      TestSupport.poll(20_000, () -> load.ackedCount() > 20, "writes before the pause");
+      ProcessCluster.Proc victim = active();
+      String victimId = status().getString("activeMaster");
+      long oldEpoch = status().getLong("epoch");
+      long stopped = System.nanoTime();
+      ProcessCluster.signal(victim, "STOP");
+      try {
+        TestSupport.poll(30_000, () -> load.firstAckStartedAfter(stopped) != Long.MAX_VALUE,
+            "a write accepted after the pause");
+        double takeover = (load.firstAckStartedAfter(stopped) - stopped) / 1e9;
+        System.out.printf("hang take-over (SIGSTOP to first accepted write): %.2f s%n", takeover);
+        assertThat(takeover).isLessThan(10.0);
+        assertThat(status().getLong("epoch")).isGreaterThan(oldEpoch);
+      } finally {
+        ProcessCluster.signal(victim, "CONT");
+      }
+      int before = load.ackedCount();
+      TestSupport.poll(30_000, () -> load.ackedCount() > before + 30, "writes go on after SIGCONT");
+      // The resumed master stepped down and came back as a standby of the new one.
+      TestSupport.poll(60_000, () -> victim.fullLog().contains("steps down"),
+          "the old master to step down");
+      awaitHealthyWithStandby();
+      assertThat(status().getString("activeMaster")).isNotEqualTo(victimId);
+      load.close();
+      for (WriteLoad.Ack a : load.acked.values()) {
+        assertThat(sha256(http("GET", base + "/api/v1/files/" + a.path(), null).body()))
+            .as(a.path()).isEqualTo(a.sha256());
+      }
+    } finally {
+      pc.close();
+    }
+    // Every chunkserver followed masters in increasing epochs, one master per epoch.
+    Pattern follow = Pattern.compile("following master (\\S+) epoch (\\d+)");
+    for (ProcessCluster.Proc cs : chunkservers) {
+      long last = 0;
+      Map<Long, String> byEpoch = new java.util.HashMap<>();
+      for (String line : Files.readAllLines(dir.resolve(cs.name + ".log"))) {
+        Matcher m = follow.matcher(line);
+        if (m.find()) {
+          long e = Long.parseLong(m.group(2));
+          assertThat(e).as(cs.name + ": " + line).isGreaterThan(last);
+          assertThat(byEpoch.putIfAbsent(e, m.group(1))).isNull();
+          last = e;
+        }
+      }
+      assertThat(last).isGreaterThanOrEqualTo(2);
+    }
+  }
+
+  @Test
+  @DisplayName("kill -9 of every process right after acknowledged writes, restart all: every file is there")
+  void fullCrash() {
+    startCluster();
+    Map<String, WriteLoad.Ack> acked;
+    try (WriteLoad load = new WriteLoad(base, 4, "full")) {
+      TestSupport.poll(30_000, () -> load.ackedCount() > 100, "a burst of writes");
+      pc.byName().values().forEach(ProcessCluster.Proc::kill9);
+      acked = Map.copyOf(load.acked);
+    }
+    try {
+      for (ProcessCluster.Proc p : pc.byName().values()) {
+        p.restart();
+      }
+      ProcessCluster.Proc gw = pc.byName().get("gateway");
+      pc.byName().values().forEach(p -> p.awaitReady(60_000));
+      base = "http://127.0.0.1:" + ProcessCluster.httpPort(gw);
+      TestSupport.poll(60_000, () -> http("GET", base + "/health", null).statusCode() == 200,
+          "the restarted cluster to be healthy");
+      for (WriteLoad.Ack a : acked.values()) {
+        assertThat(sha256(http("GET", base + "/api/v1/files/" + a.path(), null).body()))
+            .as(a.path()).isEqualTo(a.sha256());
+      }
+      System.out.printf("full crash: %d acknowledged files all read back after restarting every process%n",
+          acked.size());
+    } finally {
+      pc.close();
+    }
+  }
+
+  @Test
+  @DisplayName("requests carrying a stale epoch are refused by a chunkserver and by a standby")
+  void staleEpochRefused() throws Exception {
+    startCluster();
+    Cluster.Node member = await(Cluster.start(pc.memberSettings(), false));
+    try {
+      long epoch = status().getLong("epoch");
+      // A chunkserver refuses a write allocated by an older master.
+      int port = Integer.parseInt(ProcessCluster.readyField(chunkservers.get(0), "data-port"));
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        s.setSoTimeout(10_000);
+        s.getOutputStream().write(Frames.encode(FrameType.WRITE_OPEN, new WriteOpen(123456789L, 1,
+            epoch - 1, "", Durability.SYNC, List.of()).toJson()).getBytes());
+        AtomicReference<Frame> reply = new AtomicReference<>();
+        FrameDecoder d = new FrameDecoder(null).frameHandler(reply::set);
+        InputStream in = s.getInputStream();
+        byte[] buf = new byte[4096];
+        while (reply.get() == null) {
+          int n = in.read(buf);
+          assertThat(n).isPositive();
+          d.handle(Buffer.buffer(java.util.Arrays.copyOf(buf, n)));
+        }
+        assertThat(reply.get().type()).isEqualTo(FrameType.ERROR);
+        assertThat(reply.get().json().getString("code")).isEqualTo("STALE_EPOCH");
+      }
+      // The standby refuses log records from an older epoch than it has seen.
+      String standby = status().getJsonArray("masters").stream().map(o -> (JsonObject) o)
+          .filter(m -> m.getString("role").equals("standby")).findFirst().get().getString("id");
+      Throwable t = TestSupport.failure(member.vertx().eventBus().request(
+          Addresses.replicaOf(standby), new JsonObject().put("epoch", epoch - 1).put("from", "x")
+              .put("seq", 1).put("records", new JsonArray())));
+      assertThat(((ReplyException) t).failureCode()).isEqualTo(ErrorCode.STALE_EPOCH.code());
+      // The active master, told of a newer epoch than its own, refuses and steps down.
+      ProcessCluster.Proc active = active();
+      Throwable newer = TestSupport.failure(member.vertx().eventBus().request(Addresses.STAT,
+          new JsonObject().put("path", "x").put("epoch", epoch + 100)));
+      assertThat(((ReplyException) newer).failureCode()).isEqualTo(ErrorCode.NOT_ACTIVE.code());
+      TestSupport.poll(30_000, () -> active.fullLog().contains("steps down"),
+          "the master to step down");
+    } finally {
+      await(member.close());
+      pc.close();
+    }
+  }
+}
