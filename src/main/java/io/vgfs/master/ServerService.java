@@ -70,9 +70,13 @@ final class ServerService {
    */
   void expectReports(java.util.Map<String, JsonObject> known, long nowMs) {
     long recent = options.heartbeatMs() * options.deadAfterMissed();
+    long now = System.nanoTime();
     known.forEach((id, json) -> {
-      if (nowMs - json.getLong("at", 0L) <= recent) {
+      long age = nowMs - json.getLong("at", 0L);
+      if (age <= recent && json.getString("host") != null && json.getInteger("port") != null) {
         expected.add(id);
+        // Known alive a moment ago: it can take new chunks at once, before it registers again.
+        registry.update(json, now - java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(age));
       }
     });
     if (!expected.isEmpty()) {

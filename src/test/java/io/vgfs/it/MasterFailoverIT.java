@@ -156,6 +156,7 @@ class MasterFailoverIT {
             "a write accepted after the pause");
         double takeover = (load.firstAckStartedAfter(stopped) - stopped) / 1e9;
         System.out.printf("hang take-over (SIGSTOP to first accepted write): %.2f s%n", takeover);
+        System.out.println("refusals: " + load.refusals);
         assertThat(takeover).isLessThan(10.0);
         assertThat(status().getLong("epoch")).isGreaterThan(oldEpoch);
       } finally {
