@@ -4,6 +4,12 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vgfs.protocol.Addresses;
+import io.vgfs.protocol.ErrorCode;
+import io.vgfs.protocol.Replies;
+import io.vgfs.protocol.ServerAddress;
+import io.vgfs.protocol.VgfsException;
 import io.vgfs.protocol.data.DataChannelPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +29,8 @@ public class ChunkServerVerticle extends VerticleBase {
   private DataChannelPool pool;
   private NetServer server;
   private MasterLink master;
+  private Scrubber scrubber;
+  private ReplicaSender sender;
 
   public ChunkServerVerticle(ChunkServerOptions options) {
     this.options = options;
@@ -46,14 +54,47 @@ public class ChunkServerVerticle extends VerticleBase {
       server.connectHandler(socket -> new DataConnection(vertx, store, pool, fence, socket));
       return server.listen();
     }).compose(s -> {
-      master = new MasterLink(vertx, store, fence, options, s.actualPort(), () -> { });
+      sender = new ReplicaSender(vertx, store, pool, new RateLimiter(options.repairRate()));
+      vertx.eventBus().<JsonObject>consumer(Addresses.chunkserver(store.serverId()),
+          msg -> Replies.handle(msg, this::command));
+      if (options.scrubRate() > 0) {
+        scrubber = new Scrubber(vertx, store, options.scrubRate(), options.scrubPauseMs());
+        scrubber.start();
+      }
+      master = new MasterLink(vertx, store, fence, options, s.actualPort(),
+          () -> scrubber == null ? new JsonObject() : scrubber.stats());
       return master.start();
     }).onSuccess(v -> log.info("chunkserver {} serving {} on {}:{}", store.serverId(),
         options.dataDir(), options.publicHost(), server.actualPort()));
   }
 
+  // Commands from the master, fenced by its epoch.
+  private Future<JsonObject> command(JsonObject cmd) {
+    long epoch = cmd.getLong("epoch", 0L);
+    if (!fence.admit(epoch)) {
+      throw new VgfsException(ErrorCode.STALE_EPOCH, "command from master epoch " + epoch
+          + " refused: epoch " + fence.highest() + " has taken over");
+    }
+    if (!"replicate".equals(cmd.getString("op"))) {
+      throw new VgfsException(ErrorCode.BAD_REQUEST, "unknown command " + cmd.getString("op"));
+    }
+    long chunk = cmd.getLong("chunk");
+    ServerAddress target = ServerAddress.fromJson(cmd.getJsonObject("target"));
+    return sender.send(chunk, epoch, target)
+        .map(bytes -> new JsonObject().put("chunk", chunk).put("bytes", bytes))
+        .onFailure(t -> {
+          if (t instanceof ReplicaSender.CorruptReplicaException) {
+            vertx.eventBus().request(Addresses.REPORT_BAD_REPLICA, new JsonObject()
+                .put("chunk", chunk).put("server", store.serverId()).put("reason", t.getMessage()));
+          }
+        });
+  }
+
   @Override
   public Future<?> stop() {
+    if (scrubber != null) {
+      scrubber.stop();
+    }
     if (master != null) {
       master.stop();
     }

@@ -29,7 +29,8 @@ final class MasterLink {
   private final EpochFence fence;
   private final ChunkServerOptions options;
   private final int dataPort;
-  private final Runnable activity;
+  private final java.util.function.Supplier<JsonObject> stats;
+  private long lastReport = System.currentTimeMillis();
   private MessageConsumer<JsonObject> announcements;
   private long timer = -1;
   private boolean registered;
@@ -37,16 +38,17 @@ final class MasterLink {
   private boolean stopped;
   private volatile long[] space = {0, 0};
   private long followedEpoch;
+  private final List<Long> deleted = new ArrayList<>(); // carried out, not yet confirmed
   private final String nodeId;
 
   MasterLink(Vertx vertx, ChunkStore store, EpochFence fence, ChunkServerOptions options,
-             int dataPort, Runnable activity) {
+             int dataPort, java.util.function.Supplier<JsonObject> stats) {
     this.vertx = vertx;
     this.store = store;
     this.fence = fence;
     this.options = options;
     this.dataPort = dataPort;
-    this.activity = activity;
+    this.stats = stats;
     this.nodeId = vertx instanceof io.vertx.core.internal.VertxInternal vi && vi.clusterManager() != null
         ? vi.clusterManager().getNodeId() : null;
   }
@@ -81,7 +83,9 @@ final class MasterLink {
 
   private void tick() {
     refreshSpace().onComplete(ar -> {
-      if (registered) {
+      boolean reportDue = options.reportIntervalMs() > 0
+          && System.currentTimeMillis() - lastReport >= options.reportIntervalMs();
+      if (registered && !reportDue) {
         heartbeat();
       } else {
         register();
@@ -94,9 +98,12 @@ final class MasterLink {
       return Future.succeededFuture();
     }
     registering = true;
+    lastReport = System.currentTimeMillis();
     JsonArray chunks = new JsonArray();
     store.replicas().forEach(r -> chunks.add(r.toJson()));
-    JsonObject body = identity().put("chunks", chunks);
+    // A first registration with this master replaces what it knows of our chunks; later ones
+    // (periodic reports) only add to it, as a chunk written meanwhile may be missing here.
+    JsonObject body = identity().put("chunks", chunks).put("full", !registered);
     return vertx.eventBus().<JsonObject>request(Addresses.REGISTER, body, SHORT)
         .map(reply -> {
           if (!follow(reply.body().getString("masterId"), reply.body().getLong("epoch", 0L))) {
@@ -116,7 +123,9 @@ final class MasterLink {
   }
 
   private void heartbeat() {
-    vertx.eventBus().<JsonObject>request(Addresses.HEARTBEAT, identity(), SHORT)
+    JsonArray done = new JsonArray(new ArrayList<>(deleted));
+    deleted.clear();
+    vertx.eventBus().<JsonObject>request(Addresses.HEARTBEAT, identity().put("deleted", done), SHORT)
         .onSuccess(reply -> {
           if (!follow(reply.body().getString("masterId"), reply.body().getLong("epoch", 0L))) {
             return;
@@ -127,7 +136,10 @@ final class MasterLink {
           }
           handleCommands(reply.body());
         })
-        .onFailure(t -> log.debug("heartbeat failed: {}", t.getMessage()));
+        .onFailure(t -> {
+          log.debug("heartbeat failed: {}", t.getMessage());
+          done.forEach(o -> deleted.add(((Number) o).longValue())); // tell the next one
+        });
   }
 
   /**
@@ -149,10 +161,13 @@ final class MasterLink {
 
   private JsonObject identity() {
     long[] s = space;
+    long used = store.usedBytes();
+    long capacity = options.capacity() > 0 ? Math.min(options.capacity(), s[1]) : s[1];
+    long free = options.capacity() > 0 ? Math.max(0, Math.min(s[0], capacity - used)) : s[0];
     JsonObject json = new JsonObject().put("id", store.serverId()).put("host", options.publicHost())
         .put("epoch", fence.highest()).put("nodeId", nodeId)
-        .put("port", dataPort).put("free", s[0]).put("capacity", s[1])
-        .put("used", store.usedBytes()).put("chunkCount", store.chunkCount());
+        .put("port", dataPort).put("free", free).put("capacity", capacity)
+        .put("used", used).put("chunkCount", store.chunkCount()).mergeIn(stats.get());
     if (options.rack() != null) {
       json.put("rack", options.rack());
     }
@@ -175,9 +190,9 @@ final class MasterLink {
       }
       return n;
     }, false).onSuccess(n -> {
+      deleted.addAll(ids);
       if (n > 0) {
         log.info("deleted {} chunk replicas as the master asked", n);
-        activity.run();
       }
     }).onFailure(t -> log.warn("deleting chunks failed: {}", t.toString()));
   }

@@ -3,6 +3,7 @@ package io.vgfs.client;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.streams.ReadStream;
 import io.vgfs.client.impl.VgfsClientImpl;
@@ -66,7 +67,24 @@ public interface VgfsClient {
   /** Up to {@code limit} files after {@code after} whose path starts with {@code prefix}. */
   Future<ListResult> list(String prefix, String after, int limit);
 
+  /**
+   * Deletes a file. It goes to the trash, where it stays restorable for the configured retention
+   * (24 h by default); see {@link #trash(String)} and {@link #restore(String)}.
+   */
   Future<Void> delete(String path);
+
+  /** Deleted files whose path starts with {@code prefix}: {@code [{path, id, size, deletedAt, purgeAt}]}. */
+  Future<JsonArray> trash(String prefix);
+
+  /** Brings back the most recently deleted version of {@code path}; fails if a file is there. */
+  Future<FileInfo> restore(String path);
+
+  /**
+   * Starts ({@code drain}) or stops decommissioning chunkserver {@code serverId}: its replicas
+   * are copied elsewhere, after which it can be stopped without any chunk losing a replica.
+   * Completes with {@code {server, draining, remaining}}.
+   */
+  Future<JsonObject> drain(String serverId, boolean drain);
 
   /** The master's view of the cluster (see {@code GET /api/v1/cluster}). */
   Future<JsonObject> clusterStatus();

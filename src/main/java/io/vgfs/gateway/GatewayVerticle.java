@@ -69,6 +69,12 @@ public class GatewayVerticle extends VerticleBase {
     router.get(FILES + "*").handler(this::download);
     router.head(FILES + "*").handler(this::head);
     router.delete(FILES + "*").handler(this::delete);
+    router.get("/api/v1/trash").handler(ctx -> client.trash(ctx.request().getParam("prefix", ""))
+        .onSuccess(files -> json(ctx.response(), 200, new JsonObject().put("files", files)))
+        .onFailure(t -> HttpErrors.send(ctx, t)));
+    router.post("/api/v1/trash/*").handler(this::restore);
+    router.post("/api/v1/cluster/chunkservers/:id/drain").handler(ctx -> drain(ctx, true));
+    router.delete("/api/v1/cluster/chunkservers/:id/drain").handler(ctx -> drain(ctx, false));
     router.errorHandler(404, ctx -> HttpErrors.send(ctx.response(), ErrorCode.NOT_FOUND,
         "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
     router.errorHandler(405, ctx -> HttpErrors.send(ctx.response(), ErrorCode.BAD_REQUEST,
@@ -266,6 +272,29 @@ public class GatewayVerticle extends VerticleBase {
       }
       json(ctx.response(), 200, body);
     });
+  }
+
+  // POST /api/v1/trash/{path}/restore
+  private void restore(RoutingContext ctx) {
+    String raw = ctx.request().path().substring("/api/v1/trash/".length());
+    if (!raw.endsWith("/restore")) {
+      HttpErrors.send(ctx.response(), ErrorCode.NOT_FOUND, "use POST /api/v1/trash/{path}/restore");
+      return;
+    }
+    String path;
+    try {
+      path = PathRules.file(PathRules.urlDecode(raw.substring(0, raw.length() - 8)));
+    } catch (VgfsException e) {
+      HttpErrors.send(ctx, e);
+      return;
+    }
+    client.restore(path).onSuccess(f -> json(ctx.response(), 200, f.summaryJson()))
+        .onFailure(t -> HttpErrors.send(ctx, t));
+  }
+
+  private void drain(RoutingContext ctx, boolean on) {
+    client.drain(ctx.pathParam("id"), on).onSuccess(j -> json(ctx.response(), 200, j))
+        .onFailure(t -> HttpErrors.send(ctx, t));
   }
 
   private void health(RoutingContext ctx) {

@@ -46,7 +46,9 @@ public final class Roles {
     return new MasterOptions(dataDir, chunkSize, replication, s.millis(Setting.HEARTBEAT_INTERVAL),
         s.integer(Setting.DEAD_AFTER), s.millis(Setting.UNCOMMITTED_TIMEOUT),
         s.bytes(Setting.SMALL_FILE_LIMIT), s.integer(Setting.CHECKPOINT_EVERY),
-        s.millis(Setting.REPLICATION_TIMEOUT), s.millis(Setting.COLD_START_WAIT));
+        s.millis(Setting.REPLICATION_TIMEOUT), s.millis(Setting.COLD_START_WAIT),
+        s.millis(Setting.TRASH_RETENTION), s.integer(Setting.REPAIR_PARALLELISM),
+        Double.parseDouble(s.get(Setting.BALANCE_SPREAD)));
   }
 
   /** Deploys a master; completes when it is active or waiting as a standby. */
@@ -62,7 +64,9 @@ public final class Roles {
       publicHost = bind == null || bind.equals("0.0.0.0") ? s.string(Setting.CLUSTER_HOST) : bind;
     }
     return new ChunkServerOptions(dataDir, s.string(Setting.BIND), publicHost, port,
-        s.string(Setting.RACK), s.millis(Setting.HEARTBEAT_INTERVAL));
+        s.string(Setting.RACK), s.millis(Setting.HEARTBEAT_INTERVAL), s.bytes(Setting.CAPACITY),
+        s.millis(Setting.REPORT_INTERVAL), s.bytes(Setting.SCRUB_RATE), s.millis(Setting.SCRUB_PAUSE),
+        s.bytes(Setting.REPAIR_RATE));
   }
 
   public static Future<ChunkServerVerticle> chunkServer(Vertx vertx, ChunkServerOptions options) {

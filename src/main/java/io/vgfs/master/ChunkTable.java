@@ -59,6 +59,10 @@ public final class ChunkTable {
   private final Map<String, Set<Long>> deletions = new HashMap<>();
   private final Map<String, Set<Long>> uploads = new HashMap<>();
   private final Set<Long> expired = new LinkedHashSet<>();
+  private final Set<Long> attention = new LinkedHashSet<>(); // replica count may be off
+  private final Map<String, Map<Long, Long>> sent = new HashMap<>(); // deletions not confirmed yet
+  private static final long CONFIRM_WAIT_NANOS = 60_000_000_000L;
+  private final Map<Long, Set<String>> corrupt = new HashMap<>(); // bad replicas not yet deleted
 
   public int size() {
     return chunks.size();
@@ -124,6 +128,9 @@ public final class ChunkTable {
       for (Map<Long, Long> o : orphans.values()) {
         o.remove(ref.id());
       }
+      if (acked != null) {
+        attention.add(ref.id()); // a writer's chain may have lost a replica on the way
+      }
     }
   }
 
@@ -156,6 +163,9 @@ public final class ChunkTable {
     pending.clear();
     uploads.clear();
     expired.clear();
+    attention.clear();
+    corrupt.clear();
+    sent.clear();
     orphans.clear();
     deletions.clear();
   }
@@ -167,12 +177,21 @@ public final class ChunkTable {
    * @param reported {@code [id, version, length]} triples
    */
   public void report(String server, List<long[]> reported, long nowNanos) {
-    Set<Long> before = byServer.remove(server);
+    report(server, reported, nowNanos, true);
+  }
+
+  /**
+   * As {@link #report(String, List, long)}; a report that is not {@code full} (a periodic one,
+   * which may miss chunks written while it was being taken) only adds locations.
+   */
+  public void report(String server, List<long[]> reported, long nowNanos, boolean full) {
+    Set<Long> before = full ? byServer.remove(server) : null;
     if (before != null) {
       for (long id : before) {
         Chunk c = chunks.get(id);
         if (c != null) {
           c.replicas.remove(server);
+          attention.add(id);
         }
       }
     }
@@ -186,13 +205,17 @@ public final class ChunkTable {
         if (r[1] >= c.version && r[2] == c.length) {
           addReplica(c, server);
         } else {
+          // An old version (the server missed updates while away) or a wrong length: discard.
           deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(id);
         }
+        attention.add(id);
       } else if (!pending.containsKey(id)) {
         serverOrphans.putIfAbsent(id, nowNanos);
       }
     }
-    serverOrphans.keySet().retainAll(stillReported);
+    if (full) {
+      serverOrphans.keySet().retainAll(stillReported);
+    }
   }
 
   /** Forgets a server's replicas (it is dead). Returns how many chunk locations were lost. */
@@ -205,6 +228,7 @@ public final class ChunkTable {
       Chunk c = chunks.get(id);
       if (c != null) {
         c.replicas.remove(server);
+        attention.add(id);
       }
     }
     return held.size();
@@ -221,7 +245,77 @@ public final class ChunkTable {
       held.remove(chunkId);
     }
     deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(chunkId);
+    corrupt.computeIfAbsent(chunkId, k -> new HashSet<>()).add(server);
+    attention.add(chunkId);
     return true;
+  }
+
+  /** Records a new replica (a copy made by re-replication or balancing). */
+  public boolean addReplica(long chunkId, String server) {
+    Chunk c = chunks.get(chunkId);
+    if (c == null) {
+      return false;
+    }
+    addReplica(c, server);
+    attention.add(chunkId);
+    return true;
+  }
+
+  /** Removes a surplus replica (balancing, draining, over-replication) and deletes it. */
+  public void removeReplica(long chunkId, String server) {
+    Chunk c = chunks.get(chunkId);
+    if (c != null && c.replicas.remove(server)) {
+      Set<Long> held = byServer.get(server);
+      if (held != null) {
+        held.remove(chunkId);
+      }
+      deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(chunkId);
+    }
+  }
+
+  /** Takes the chunks whose replica count may be wrong since last asked. */
+  public List<Long> takeAttention(int max) {
+    List<Long> out = new ArrayList<>();
+    Iterator<Long> it = attention.iterator();
+    while (it.hasNext() && out.size() < max) {
+      out.add(it.next());
+      it.remove();
+    }
+    return out;
+  }
+
+  /** Puts chunks back for a later look (no repair slot was free). */
+  public void needsAttention(long chunkId) {
+    if (chunks.containsKey(chunkId)) {
+      attention.add(chunkId);
+    }
+  }
+
+  /** Marks every chunk for a look (a server started or stopped draining, a new term began). */
+  public void attendAll() {
+    attention.addAll(chunks.keySet());
+  }
+
+  /**
+   * Chunks with a replica reported corrupt that are not back to {@code replication} good replicas
+   * on servers in {@code live} yet.
+   */
+  public int corruptChunks(int replication, Set<String> live) {
+    corrupt.keySet().removeIf(id -> {
+      Chunk c = chunks.get(id);
+      return c == null || c.replicas.stream().filter(live::contains).count() >= replication;
+    });
+    return corrupt.size();
+  }
+
+  /** Every committed chunk (for status counts; O(chunks)). */
+  public java.util.Collection<Chunk> all() {
+    return chunks.values();
+  }
+
+  /** The chunks a server holds. */
+  public Set<Long> held(String server) {
+    return byServer.getOrDefault(server, Set.of());
   }
 
   /**
@@ -264,20 +358,72 @@ public final class ChunkTable {
 
   /** Takes up to {@code max} queued deletions for a server (sent in its heartbeat reply). */
   public List<Long> takeDeletions(String server, int max) {
+    return takeDeletions(server, max, System.nanoTime());
+  }
+
+  /**
+   * As {@link #takeDeletions(String, int)}; the deletions stay pending until the server confirms
+   * them ({@link #confirmDeleted}), so no new replica of those chunks is placed there meanwhile.
+   */
+  public List<Long> takeDeletions(String server, int max, long nowNanos) {
     Set<Long> q = deletions.get(server);
     List<Long> out = new ArrayList<>();
     if (q == null) {
       return out;
     }
+    Map<Long, Long> pendingHere = sent.computeIfAbsent(server, s -> new HashMap<>());
     Iterator<Long> it = q.iterator();
     while (it.hasNext() && out.size() < max) {
       long id = it.next();
       it.remove();
       if (!chunks.containsKey(id) || !chunks.get(id).replicas.contains(server)) {
         out.add(id);
+        pendingHere.put(id, nowNanos);
       }
     }
     return out;
+  }
+
+  /** A server reports the deletions it carried out. */
+  public void confirmDeleted(String server, List<Long> ids) {
+    Map<Long, Long> pendingHere = sent.get(server);
+    if (pendingHere != null) {
+      ids.forEach(pendingHere::remove);
+    }
+  }
+
+  /** Whether a replica of the chunk on that server is about to be deleted (or just was). */
+  public boolean deleting(String server, long chunkId, long nowNanos) {
+    if (deletions.getOrDefault(server, Set.of()).contains(chunkId)) {
+      return true;
+    }
+    Map<Long, Long> pendingHere = sent.get(server);
+    if (pendingHere == null) {
+      return false;
+    }
+    Long at = pendingHere.get(chunkId);
+    if (at != null && nowNanos - at > CONFIRM_WAIT_NANOS) {
+      pendingHere.remove(chunkId); // the confirmation got lost: the next report tells the truth
+      return false;
+    }
+    return at != null;
+  }
+
+  /** Chunks with more than {@code replication} replicas on servers in {@code live}. */
+  public int overReplicated(int replication, Set<String> live) {
+    int n = 0;
+    for (Chunk c : chunks.values()) {
+      int ok = 0;
+      for (String s : c.replicas) {
+        if (live.contains(s)) {
+          ok++;
+        }
+      }
+      if (ok > replication) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Chunks with fewer than {@code replication} replicas on servers in {@code live}. */

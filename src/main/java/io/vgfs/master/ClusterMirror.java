@@ -25,6 +25,7 @@ import java.util.concurrent.CompletionStage;
  * vgfs.servers  chunkserver id → its last registration/heartbeat JSON
  * vgfs.cluster  "epoch", "activeMaster", "chunkSize", "replication" → value as string
  * vgfs.masters  master id → {"role", "nodeId", "since"}
+ * vgfs.trash    trash id → Trash.Entry JSON
  * </pre>
  * Async methods complete on the caller's context; {@code load*} methods block.
  */
@@ -35,6 +36,7 @@ public final class ClusterMirror {
   public static final String SERVERS = "vgfs.servers";
   public static final String CLUSTER = "vgfs.cluster";
   public static final String MASTERS = "vgfs.masters";
+  public static final String TRASH = "vgfs.trash";
 
   private final HazelcastInstance hz;
   private final Context context;
@@ -43,6 +45,7 @@ public final class ClusterMirror {
   private final IMap<String, String> servers;
   private final IMap<String, String> cluster;
   private final IMap<String, String> masters;
+  private final IMap<String, String> trash;
 
   public ClusterMirror(HazelcastInstance hz, Context context) {
     this.hz = hz;
@@ -52,6 +55,7 @@ public final class ClusterMirror {
     this.servers = hz.getMap(SERVERS);
     this.cluster = hz.getMap(CLUSTER);
     this.masters = hz.getMap(MASTERS);
+    this.trash = hz.getMap(TRASH);
   }
 
   public HazelcastInstance hazelcast() {
@@ -77,6 +81,28 @@ public final class ClusterMirror {
     List<Future<Void>> all = new ArrayList<>();
     all.add(wrap(files.removeAsync(old.path()).thenApply(b -> (Void) null)));
     for (ChunkRef c : old.chunks()) {
+      all.add(wrap(chunks.removeAsync(c.id()).thenApply(b -> (Void) null)));
+    }
+    return Future.all(all).mapEmpty();
+  }
+
+  /** A file moved to the trash. */
+  public Future<Void> trash(Trash.Entry entry) {
+    return Future.all(wrap(files.removeAsync(entry.file().path()).thenApply(b -> (Void) null)),
+        wrap(trash.setAsync(entry.id(), entry.toJson().encode()))).mapEmpty();
+  }
+
+  /** A trash entry went back to its path ({@code displaced}: the file it replaced, if any). */
+  public Future<Void> restore(String id, FileInfo file, FileInfo displaced) {
+    return Future.all(wrap(trash.removeAsync(id).thenApply(b -> (Void) null)),
+        put(file, displaced)).mapEmpty();
+  }
+
+  /** A trash entry is gone with its chunks. */
+  public Future<Void> purge(String id, FileInfo file) {
+    List<Future<Void>> all = new ArrayList<>();
+    all.add(wrap(trash.removeAsync(id).thenApply(b -> (Void) null)));
+    for (ChunkRef c : file.chunks()) {
       all.add(wrap(chunks.removeAsync(c.id()).thenApply(b -> (Void) null)));
     }
     return Future.all(all).mapEmpty();
@@ -113,17 +139,42 @@ public final class ClusterMirror {
     return cluster.get(key);
   }
 
-  /** The whole namespace as the maps hold it (blocking). */
-  public List<JsonObject> loadFiles() {
-    List<JsonObject> out = new ArrayList<>(files.size());
+  /**
+   * The whole metadata as the maps hold it (blocking): checkpoint-style entries (files, and trash
+   * entries as {@code {"trash": ...}}) and the draining chunkservers.
+   */
+  public MetadataSnapshot loadState() {
+    List<JsonObject> out = new ArrayList<>(files.size() + trash.size());
     files.values().forEach(v -> out.add(new JsonObject(v)));
-    return out;
+    trash.values().forEach(v -> out.add(new JsonObject().put("trash", new JsonObject(v))));
+    String d = cluster.get("draining");
+    return new MetadataSnapshot(out, d == null ? new io.vertx.core.json.JsonArray()
+        : new io.vertx.core.json.JsonArray(d));
   }
 
-  /** Replaces the namespace and chunk maps with {@code all} (blocking; a cold start). */
-  public void replaceAll(List<FileInfo> all) {
+  /** The maps' content in checkpoint form. */
+  public record MetadataSnapshot(List<JsonObject> entries, io.vertx.core.json.JsonArray draining) {
+
+    /** A checkpoint header for this snapshot at {@code epoch}. */
+    public JsonObject header(long epoch) {
+      return new JsonObject().put("epoch", epoch).put("draining", draining);
+    }
+  }
+
+  /** Replaces the maps with {@code state} (blocking; a cold start). */
+  public void replaceAll(MetadataState state) {
+    List<FileInfo> all = state.namespace().snapshot();
     files.clear();
     chunks.clear();
+    trash.clear();
+    for (Trash.Entry e : state.trash().snapshot()) {
+      trash.set(e.id(), e.toJson().encode());
+      for (ChunkRef c : e.file().chunks()) {
+        chunks.set(c.id(), chunkJson(c, e.file().path()));
+      }
+    }
+    cluster.set("draining", new io.vertx.core.json.JsonArray(
+        new ArrayList<>(state.draining())).encode());
     Map<String, String> batch = new HashMap<>();
     Map<Long, String> chunkBatch = new HashMap<>();
     for (FileInfo f : all) {

@@ -62,6 +62,8 @@ final class FileService {
     consumers.add(consume(bus, Addresses.STAT, fence.apply(this::stat)));
     consumers.add(consume(bus, Addresses.LIST, fence.apply(this::list)));
     consumers.add(consume(bus, Addresses.DELETE, fence.apply(this::delete)));
+    consumers.add(consume(bus, Addresses.TRASH_LIST, fence.apply(this::trashList)));
+    consumers.add(consume(bus, Addresses.TRASH_RESTORE, fence.apply(this::restore)));
     return consumers;
   }
 
@@ -223,11 +225,48 @@ final class FileService {
     });
   }
 
+  // A deleted file goes to the trash, restorable until the retention ends.
   private Future<JsonObject> delete(JsonObject req) {
     String path = PathRules.file(req.getString("path"));
     found(path);
-    return metadata.mutate(new JsonObject().put("op", "delete").put("path", path), null)
-        .map(old -> new JsonObject().put("path", path).put("deleted", true));
+    String id = "t-" + java.util.UUID.randomUUID();
+    return metadata.mutate(new JsonObject().put("op", "delete").put("path", path).put("id", id)
+            .put("at", System.currentTimeMillis()), null)
+        .map(old -> new JsonObject().put("path", path).put("deleted", true).put("trashId", id));
+  }
+
+  private Future<JsonObject> trashList(JsonObject req) {
+    String prefix = PathRules.prefix(req.getString("prefix", ""));
+    return metadata.barrier().map(v -> {
+      JsonArray files = new JsonArray();
+      for (Trash.Entry e : metadata.state().trash().list(prefix)) {
+        files.add(trashJson(e));
+      }
+      return new JsonObject().put("files", files);
+    });
+  }
+
+  private JsonObject trashJson(Trash.Entry e) {
+    return new JsonObject().put("path", e.file().path()).put("id", e.id())
+        .put("size", e.file().size()).put("deletedAt", e.deletedAt())
+        .put("purgeAt", e.deletedAt() + options.trashRetentionMs());
+  }
+
+  private Future<JsonObject> restore(JsonObject req) {
+    String path = PathRules.file(req.getString("path"));
+    String id = req.getString("id");
+    Trash.Entry e = id != null ? metadata.state().trash().get(id)
+        : metadata.state().trash().latest(path);
+    if (e == null || !e.file().path().equals(path)) {
+      throw new VgfsException(ErrorCode.NOT_FOUND, "no deleted file " + path + " in the trash"
+          + (id == null ? "" : " with id " + id));
+    }
+    if (metadata.state().namespace().get(path) != null) {
+      throw new VgfsException(ErrorCode.CONFLICT, "a file exists at " + path
+          + "; delete or move it before restoring");
+    }
+    return metadata.mutate(new JsonObject().put("op", "restore").put("id", e.id()), null)
+        .map(f -> e.file().summaryJson());
   }
 
   private FileInfo found(String path) {

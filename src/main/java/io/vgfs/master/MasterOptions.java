@@ -18,8 +18,13 @@ import java.nio.file.Path;
  *                         it is dropped from the in-sync set
  * @param coldStartWaitMs  in a cold cluster, how long to wait for the other known masters before
  *                         leading without them
+ * @param trashRetentionMs how long a deleted file stays restorable
+ * @param repairParallelism chunk copies run at once (repair, balancing, draining)
+ * @param balanceSpread    tolerated difference in disk use between chunkservers, in percentage
+ *                         points
  */
 public record MasterOptions(Path dataDir, long chunkSize, int replication, long heartbeatMs,
                             int deadAfterMissed, long orphanGraceMs, long smallFileLimit,
-                            long checkpointEvery, long replicationTimeoutMs, long coldStartWaitMs) {
+                            long checkpointEvery, long replicationTimeoutMs, long coldStartWaitMs,
+                            long trashRetentionMs, int repairParallelism, double balanceSpread) {
 }

@@ -68,6 +68,7 @@ public class MasterVerticle extends VerticleBase {
   private ServerRegistry registry;
   private ServerService servers;
   private LogShipper shipper;
+  private Repairer repairer;
   private PauseGuard guard;
   private Lock leaderLock;
   private long epoch;
@@ -208,15 +209,15 @@ public class MasterVerticle extends VerticleBase {
       long clusterEpoch = hzEpoch == null ? 0 : Long.parseLong(hzEpoch);
       JsonObject mine = mirror.loadMasters().get(masterId);
       boolean dropped = mine != null && Boolean.FALSE.equals(mine.getBoolean("inSync"));
-      List<JsonObject> files = null;
+      ClusterMirror.MetadataSnapshot files = null;
       if (clusterEpoch > 0 && !(inSync && !dropped && followed >= clusterEpoch)) {
         // Not a hot standby of the last active master: its maps are the truth.
-        files = mirror.loadFiles();
-        state.load(new JsonObject().put("epoch", clusterEpoch), files);
-        metaLog.install(state.checkpointHeader(), state.namespace().snapshot(), FileInfo::toJson,
-            metaLog.lastSeq());
+        files = mirror.loadState();
+        state.load(files.header(clusterEpoch), files.entries());
+        metaLog.install(state.checkpointHeader(), state.checkpointEntries(),
+            MetadataState::encodeEntry, metaLog.lastSeq());
       } else if (clusterEpoch == 0) {
-        mirror.replaceAll(state.namespace().snapshot()); // cold start: our log is the truth
+        mirror.replaceAll(state); // cold start: our log is the truth
       }
       log.info("master {} taking over: cluster epoch {}, {} ({} files)", masterId, clusterEpoch,
           clusterEpoch == 0 ? "cold start from the local log"
@@ -249,8 +250,10 @@ public class MasterVerticle extends VerticleBase {
 
   private void serve(Map<String, JsonObject> knownServers) {
     FileService files = new FileService(metadata, registry, options, masterId, epoch);
+    repairer = new Repairer(vertx, state, registry, options, epoch);
     servers = new ServerService(vertx, metadata, registry, options, mirror, masterId, epoch,
-        this::mastersJson);
+        this::mastersJson, repairer);
+    state.chunks().attendAll(); // a new term looks at every chunk once
     servers.expectReports(knownServers, System.currentTimeMillis());
     files.awaitReports(servers::reportsIn);
     FileService.Fence fenced = h -> req -> admit(req).compose(v -> h.apply(req));
@@ -321,10 +324,35 @@ public class MasterVerticle extends VerticleBase {
     long now = System.nanoTime();
     servers.checkHealth(now);
     state.chunks().expire(now, TimeUnit.MILLISECONDS.toNanos(options.orphanGraceMs()));
+    repairer.tick(now);
+    purgeTrash();
     if (metaLog.recordsSinceCheckpoint() >= options.checkpointEvery()) {
-      List<FileInfo> snapshot = state.namespace().snapshot();
-      metaLog.checkpoint(state.checkpointHeader(), snapshot, FileInfo::toJson);
+      metaLog.checkpoint(state.checkpointHeader(), state.checkpointEntries(),
+          MetadataState::encodeEntry);
     }
+  }
+
+  private boolean purging;
+
+  // Deleted files past their retention go for good, a few at a time.
+  private void purgeTrash() {
+    if (purging) {
+      return;
+    }
+    List<Trash.Entry> old = state.trash().expired(
+        System.currentTimeMillis() - options.trashRetentionMs(), 100);
+    if (old.isEmpty()) {
+      return;
+    }
+    purging = true;
+    List<Future<FileInfo>> done = new ArrayList<>();
+    for (Trash.Entry e : old) {
+      done.add(metadata.mutate(new JsonObject().put("op", "purge").put("id", e.id()), null));
+    }
+    Future.join(new ArrayList<>(done)).onComplete(ar -> {
+      purging = false;
+      log.info("purged {} deleted files past their retention", old.size());
+    });
   }
 
   // ---------------------------------------------------------------- stepping down

@@ -62,6 +62,10 @@ final class Metadata {
       return Future.failedFuture(new VgfsException(ErrorCode.NOT_ACTIVE,
           "this master lost its metadata log and is stepping down"));
     }
+    // A restore may displace a file at its path; the mirror must drop that one's chunks too.
+    FileInfo displaced = "restore".equals(record.getString("op")) && state.trash().get(
+        record.getString("id")) != null
+        ? state.namespace().get(state.trash().get(record.getString("id")).file().path()) : null;
     FileInfo old = state.apply(record, acked);
     Future<Void> durable = log.append(record).onFailure(t -> {
       if (!failed) {
@@ -72,7 +76,14 @@ final class Metadata {
     Future<Void> mirrored = switch (record.getString("op")) {
       case "put" -> mirror.put(state.namespace().get(
           record.getJsonObject("file").getString("path")), old);
-      case "delete" -> old == null ? Future.succeededFuture() : mirror.remove(old);
+      case "delete" -> old == null ? Future.succeededFuture()
+          : mirror.trash(state.trash().get(record.getString("id")));
+      case "restore" -> old == null ? Future.succeededFuture()
+          : mirror.restore(record.getString("id"), old, displaced);
+      case "purge" -> old == null ? Future.succeededFuture()
+          : mirror.purge(record.getString("id"), old);
+      case "drain" -> mirror.putCluster("draining", new io.vertx.core.json.JsonArray(
+          new java.util.ArrayList<>(state.draining())).encode());
       case "epoch" -> mirror.putCluster("epoch", String.valueOf(record.getLong("epoch")));
       default -> Future.succeededFuture();
     };

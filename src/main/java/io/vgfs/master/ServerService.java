@@ -39,11 +39,13 @@ final class ServerService {
   private final io.vertx.core.Promise<Void> reports = io.vertx.core.Promise.promise();
   private final io.vertx.core.Vertx vertx;
   private long reportsTimer = -1;
+  private final Repairer repairer;
 
   ServerService(io.vertx.core.Vertx vertx, Metadata metadata, ServerRegistry registry,
                 MasterOptions options, ClusterMirror mirror, String masterId, long epoch,
-                Supplier<JsonArray> masters) {
+                Supplier<JsonArray> masters, Repairer repairer) {
     this.vertx = vertx;
+    this.repairer = repairer;
     this.metadata = metadata;
     this.registry = registry;
     this.options = options;
@@ -60,6 +62,7 @@ final class ServerService {
     consumers.add(FileService.consume(bus, Addresses.REPORT_BAD_REPLICA,
         fence.apply(this::badReplica)));
     consumers.add(FileService.consume(bus, Addresses.STATUS, fence.apply(this::status)));
+    consumers.add(FileService.consume(bus, Addresses.DRAIN, fence.apply(this::drain)));
     return consumers;
   }
 
@@ -113,7 +116,7 @@ final class ServerService {
       JsonArray r = chunks.getJsonArray(i);
       reported.add(new long[] {r.getLong(0), r.getLong(1), r.getLong(2)});
     }
-    metadata.state().chunks().report(s.id(), reported, now);
+    metadata.state().chunks().report(s.id(), reported, now, req.getBoolean("full", true));
     if (expected.remove(s.id()) && expected.isEmpty()) {
       vertx.cancelTimer(reportsTimer);
       reports.tryComplete();
@@ -138,7 +141,13 @@ final class ServerService {
       return Future.succeededFuture(reply.put("register", true));
     }
     registry.update(req, now);
-    mirror.putServer(id, req.copy().put("at", System.currentTimeMillis()));
+    JsonArray deleted = req.getJsonArray("deleted");
+    if (deleted != null && !deleted.isEmpty()) {
+      List<Long> ids = new ArrayList<>();
+      deleted.forEach(o -> ids.add(((Number) o).longValue()));
+      metadata.state().chunks().confirmDeleted(id, ids);
+    }
+    mirror.putServer(id, req.copy().put("at", System.currentTimeMillis()).put("deleted", 0));
     return Future.succeededFuture(reply.put("delete", deletions(id)));
   }
 
@@ -176,22 +185,51 @@ final class ServerService {
         metadata.state().chunks().takeDeletions(server, DELETIONS_PER_HEARTBEAT)));
   }
 
+  private Future<JsonObject> drain(JsonObject req) {
+    String server = req.getString("server");
+    if (server == null || registry.get(server) == null) {
+      throw new VgfsException(ErrorCode.NOT_FOUND, "no such chunkserver: " + server);
+    }
+    boolean on = req.getBoolean("drain", true);
+    return metadata.mutate(new JsonObject().put("op", "drain").put("server", server).put("on", on),
+        null).map(v -> {
+          metadata.state().chunks().attendAll();
+          log.info("chunkserver {} {}", server, on ? "is being drained" : "is no longer drained");
+          return new JsonObject().put("server", server).put("draining", on)
+              .put("remaining", on ? repairer.drainRemaining(server, System.nanoTime()) : 0);
+        });
+  }
+
   private Future<JsonObject> status(JsonObject req) {
     return metadata.barrier().map(v -> {
       long now = System.nanoTime();
       MetadataState st = metadata.state();
+      java.util.Set<String> counting = new java.util.HashSet<>(registry.readable(now));
+      counting.removeAll(st.draining());
+      JsonArray chunkservers = registry.statusJson(now);
+      for (int i = 0; i < chunkservers.size(); i++) {
+        JsonObject cs = chunkservers.getJsonObject(i);
+        String id = cs.getString("id");
+        if (st.draining().contains(id) && cs.getBoolean("alive")) {
+          int remaining = repairer.drainRemaining(id, now);
+          cs.put("state", remaining == 0 ? "drained" : "draining").put("drainRemaining", remaining);
+        }
+      }
       return new JsonObject()
           .put("epoch", epoch)
           .put("activeMaster", masterId)
           .put("masters", masters.get())
           .put("chunkSize", options.chunkSize())
           .put("replication", options.replication())
-          .put("chunkservers", registry.statusJson(now))
+          .put("chunkservers", chunkservers)
           .put("liveChunkservers", registry.readable(now).size())
           .put("files", st.namespace().size())
+          .put("trashedFiles", st.trash().size())
           .put("chunks", st.chunks().size())
-          .put("underReplicatedChunks",
-              st.chunks().underReplicated(options.replication(), registry.readable(now)));
+          .put("underReplicatedChunks", st.chunks().underReplicated(options.replication(), counting))
+          .put("overReplicatedChunks", st.chunks().overReplicated(options.replication(), counting))
+          .put("corruptChunks", st.chunks().corruptChunks(options.replication(), counting))
+          .put("repair", repairer.status());
     });
   }
 }

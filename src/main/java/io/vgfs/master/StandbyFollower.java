@@ -136,7 +136,7 @@ final class StandbyFollower {
     lastHeard = System.currentTimeMillis();
     log.info("following active master {} (epoch {}) from seq {}: loading its state", leader, epoch,
         fromSeq);
-    vertx.executeBlocking(mirror::loadFiles, false).onComplete(ar -> {
+    vertx.executeBlocking(mirror::loadState, false).onComplete(ar -> {
       if (leaderEpoch != epoch || phase != Phase.LOADING) {
         return; // started over meanwhile
       }
@@ -145,7 +145,7 @@ final class StandbyFollower {
         restart();
         return;
       }
-      state.load(new JsonObject().put("epoch", epoch), ar.result());
+      state.load(ar.result().header(epoch), ar.result().entries());
       phase = Phase.INSTALLING;
       for (JsonObject r : buffered) {
         if (!applyInOrder(r)) {
@@ -154,11 +154,11 @@ final class StandbyFollower {
       }
       buffered.clear();
       pendingLog.clear(); // everything applied so far goes into the checkpoint
-      List<FileInfo> snapshot = state.namespace().snapshot();
+      List<Object> snapshot = state.checkpointEntries();
       JsonObject header = state.checkpointHeader();
       long at = applied;
       vertx.executeBlocking(() -> {
-        metaLog.install(header, snapshot, FileInfo::toJson, at);
+        metaLog.install(header, snapshot, MetadataState::encodeEntry, at);
         return null;
       }, false).onComplete(done -> {
         if (leaderEpoch != epoch || phase != Phase.INSTALLING) {

@@ -32,6 +32,20 @@ package io.vgfs.protocol;
  *       <td>{@code {epoch, register: bool, delete: [chunkId]}}</td></tr>
  *   <tr><td>{@link #REPORT_BAD_REPLICA}</td><td>{@code {chunk, server, reason}}</td>
  *       <td>{@code {}}</td></tr>
+ *   <tr><td>{@link #TRASH_LIST}</td><td>{@code {prefix?}}</td>
+ *       <td>{@code {files: [{path, id, size, deletedAt, purgeAt}]}}</td></tr>
+ *   <tr><td>{@link #TRASH_RESTORE}</td><td>{@code {path, id?}}</td>
+ *       <td>{@link FileInfo}: the restored file (the latest deleted version unless {@code id})</td></tr>
+ *   <tr><td>{@link #DRAIN}</td><td>{@code {server, drain: bool}}</td>
+ *       <td>{@code {server, draining, remaining}}</td></tr>
+ * </table>
+ *
+ * <h2>Chunkserver commands (served by chunkserver {@code id} at {@link #chunkserver(String)})</h2>
+ * <table>
+ *   <tr><th>request</th><th>reply</th></tr>
+ *   <tr><td>{@code {op: "replicate", chunk, version, epoch, target: ServerAddress}}: copy the
+ *       local replica to {@code target} over the data protocol (rate-limited)</td>
+ *       <td>{@code {chunk, bytes}} once the target has it on disk</td></tr>
  * </table>
  *
  * <h2>Between masters</h2>
@@ -86,6 +100,14 @@ public final class Addresses {
   public static final String REPORT_BAD_REPLICA = "vgfs.master.report-bad-replica";
   public static final String MASTER_ANNOUNCE = "vgfs.master.announce";
   public static final String FOLLOW = "vgfs.master.follow";
+  public static final String TRASH_LIST = "vgfs.master.trash.list";
+  public static final String TRASH_RESTORE = "vgfs.master.trash.restore";
+  public static final String DRAIN = "vgfs.master.drain";
+
+  /** Where chunkserver {@code serverId} takes commands from the master. */
+  public static String chunkserver(String serverId) {
+    return "vgfs.chunkserver." + serverId;
+  }
 
   /** The address where standby {@code masterId} receives the active master's log. */
   public static String replicaOf(String masterId) {

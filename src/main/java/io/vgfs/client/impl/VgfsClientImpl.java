@@ -164,6 +164,24 @@ public final class VgfsClientImpl implements VgfsClient {
   }
 
   @Override
+  public Future<JsonArray> trash(String prefix) {
+    return onContext(() -> master.request(Addresses.TRASH_LIST,
+        new JsonObject().put("prefix", PathRules.prefix(prefix))).map(j -> j.getJsonArray("files")));
+  }
+
+  @Override
+  public Future<FileInfo> restore(String path) {
+    return onContext(() -> master.request(Addresses.TRASH_RESTORE,
+        new JsonObject().put("path", PathRules.file(path))).map(FileInfo::fromJson));
+  }
+
+  @Override
+  public Future<JsonObject> drain(String server, boolean on) {
+    return onContext(() -> master.request(Addresses.DRAIN,
+        new JsonObject().put("server", server).put("drain", on)));
+  }
+
+  @Override
   public Future<JsonObject> clusterStatus() {
     return onContext(() -> master.request(Addresses.STATUS, new JsonObject()));
   }
