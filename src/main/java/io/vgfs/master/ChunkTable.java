@@ -61,6 +61,7 @@ public final class ChunkTable {
   private final Set<Long> expired = new LinkedHashSet<>();
   private final Set<Long> attention = new LinkedHashSet<>(); // replica count may be off
   private final Map<String, Map<Long, Long>> sent = new HashMap<>(); // deletions not confirmed yet
+  private final Set<Long> removed = new LinkedHashSet<>(); // chunks of replaced or purged files
   private static final long CONFIRM_WAIT_NANOS = 60_000_000_000L;
   private final Map<Long, Set<String>> corrupt = new HashMap<>(); // bad replicas not yet deleted
 
@@ -146,6 +147,13 @@ public final class ChunkTable {
       if (c == null) {
         continue;
       }
+      // Remembered, so that a server that was away and reports it later deletes it at once.
+      removed.add(ref.id());
+      if (removed.size() > EXPIRED_REMEMBERED) {
+        Iterator<Long> oldest = removed.iterator();
+        oldest.next();
+        oldest.remove();
+      }
       for (String server : c.replicas) {
         Set<Long> held = byServer.get(server);
         if (held != null) {
@@ -166,6 +174,7 @@ public final class ChunkTable {
     attention.clear();
     corrupt.clear();
     sent.clear();
+    removed.clear();
     orphans.clear();
     deletions.clear();
   }
@@ -209,6 +218,8 @@ public final class ChunkTable {
           deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(id);
         }
         attention.add(id);
+      } else if (removed.contains(id) || expired.contains(id)) {
+        deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(id); // known garbage
       } else if (!pending.containsKey(id)) {
         serverOrphans.putIfAbsent(id, nowNanos);
       }
