@@ -24,13 +24,19 @@ public final class ProcessCluster implements AutoCloseable {
   public final class Proc {
     final String name;
     final List<String> args;
+    final Map<String, String> env;
     final Path log;
     final Path out;
     Process process;
 
     Proc(String name, List<String> args) {
+      this(name, args, Map.of());
+    }
+
+    Proc(String name, List<String> args, Map<String, String> env) {
       this.name = name;
       this.args = args;
+      this.env = Map.copyOf(env);
       this.log = dir.resolve(name + ".log");
       this.out = dir.resolve(name + ".out");
     }
@@ -142,13 +148,66 @@ public final class ProcessCluster implements AutoCloseable {
     return launch(p);
   }
 
+  /**
+   * Starts {@code role} configured the way a container is configured: {@code env} holds
+   * {@code VGFS_*} variables (added to this JVM's environment), {@code flags} the process's own
+   * flags. The cluster's common flags (cluster name, cluster port, join, the constructor's extra
+   * flags) are passed too, except those the process sets itself, by a flag or by the setting's
+   * {@code VGFS_*} variable (a common flag would beat the variable). A restart keeps the
+   * environment. Masters and chunkservers need a data directory: {@code --data-dir} or
+   * {@code VGFS_DATA_DIR}, for example {@link #dataDir(String)}.
+   */
+  public Proc start(String name, String role, List<String> jvmFlags, Map<String, String> env,
+                    String... flags) {
+    java.util.Set<String> own = new java.util.HashSet<>();
+    for (String f : flags) {
+      if (f.startsWith("--")) {
+        own.add(f.substring(2).split("=", 2)[0]);
+      }
+    }
+    List<String> args = new ArrayList<>();
+    args.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    args.addAll(jvmFlags);
+    args.addAll(List.of("-Djava.net.preferIPv4Stack=true", "-jar", jar.toString(), role));
+    for (int i = 0; i < common.size(); i++) {
+      String f = common.get(i);
+      boolean inline = f.contains("=");
+      String flag = f.substring(2).split("=", 2)[0];
+      boolean overridden = own.contains(flag) || env.containsKey(envOf(flag));
+      if (!overridden) {
+        args.add(f);
+        if (!inline) {
+          args.add(common.get(i + 1));
+        }
+      }
+      if (!inline) {
+        i++; // its value
+      }
+    }
+    args.addAll(List.of(flags));
+    Proc p = new Proc(name, args, env);
+    procs.add(p);
+    return launch(p);
+  }
+
+  /** The data directory {@link #master} and {@link #chunkserver} give a process of this name. */
+  public Path dataDir(String name) {
+    return dir.resolve(name);
+  }
+
+  /** The environment variable of a flag (without dashes): {@code VGFS_} and upper snake case. */
+  private static String envOf(String flag) {
+    return "VGFS_" + flag.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+  }
+
   private Proc launch(Proc p) {
     try {
       Files.deleteIfExists(p.out);
-      p.process = new ProcessBuilder(p.args)
+      ProcessBuilder builder = new ProcessBuilder(p.args)
           .redirectOutput(p.out.toFile())
-          .redirectError(ProcessBuilder.Redirect.appendTo(p.log.toFile()))
-          .start();
+          .redirectError(ProcessBuilder.Redirect.appendTo(p.log.toFile()));
+      builder.environment().putAll(p.env);
+      p.process = builder.start();
       return p;
     } catch (IOException e) {
       throw new IllegalStateException("cannot start " + p.name, e);
