@@ -76,6 +76,11 @@ public final class DataChannelPool {
       return;
     }
     ch.handlers(f -> ch.close(), t -> { });
+    ch.decoder().rawHandler(b -> ch.close());
+    if (ch.decoder().isPaused()) {
+      // A reader paused it for backpressure; the next exchange must not start deaf.
+      ch.decoder().resume();
+    }
     ch.touch();
     Deque<DataChannel> q = idle.computeIfAbsent(key(ch.peer()), k -> new ArrayDeque<>());
     if (q.size() >= maxIdlePerPeer) {
