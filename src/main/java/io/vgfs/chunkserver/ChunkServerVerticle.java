@@ -31,6 +31,7 @@ public class ChunkServerVerticle extends VerticleBase {
   private MasterLink master;
   private Scrubber scrubber;
   private ReplicaSender sender;
+  private AppendService appends;
 
   public ChunkServerVerticle(ChunkServerOptions options) {
     this.options = options;
@@ -51,7 +52,9 @@ public class ChunkServerVerticle extends VerticleBase {
           .setReceiveBufferSize(1024 * 1024)
           .setSendBufferSize(1024 * 1024)
           .setIdleTimeout(300));
-      server.connectHandler(socket -> new DataConnection(vertx, store, pool, fence, socket));
+      appends = new AppendService(vertx, store, pool, fence);
+      server.connectHandler(socket -> new DataConnection(vertx, store, pool, fence, appends,
+          socket));
       return server.listen();
     }).compose(s -> {
       sender = new ReplicaSender(vertx, store, pool, new RateLimiter(options.repairRate()));
@@ -75,8 +78,21 @@ public class ChunkServerVerticle extends VerticleBase {
       throw new VgfsException(ErrorCode.STALE_EPOCH, "command from master epoch " + epoch
           + " refused: epoch " + fence.highest() + " has taken over");
     }
-    if (!"replicate".equals(cmd.getString("op"))) {
-      throw new VgfsException(ErrorCode.BAD_REQUEST, "unknown command " + cmd.getString("op"));
+    switch (String.valueOf(cmd.getString("op"))) {
+      case "prepare" -> {
+        return appends.prepare(cmd);
+      }
+      case "lease" -> {
+        return appends.lease(cmd);
+      }
+      case "clone" -> {
+        return appends.cloneChunk(cmd);
+      }
+      case "replicate" -> {
+        // below
+      }
+      default -> throw new VgfsException(ErrorCode.BAD_REQUEST, "unknown command "
+          + cmd.getString("op"));
     }
     long chunk = cmd.getLong("chunk");
     ServerAddress target = ServerAddress.fromJson(cmd.getJsonObject("target"));

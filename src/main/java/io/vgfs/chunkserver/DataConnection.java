@@ -16,6 +16,8 @@ import io.vgfs.protocol.data.ReadRequest;
 import io.vgfs.protocol.data.ReplicaException;
 import io.vgfs.protocol.data.WriteEnd;
 import io.vgfs.protocol.data.WriteOpen;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,22 +32,27 @@ final class DataConnection {
 
   private static final Logger log = LoggerFactory.getLogger(DataConnection.class);
 
-  private enum State { IDLE, WRITING, FINISHING, READING, CLOSED }
+  private enum State { IDLE, WRITING, FINISHING, READING, APPENDING, CLOSED }
+
+  /** Forwarded batches are at most a few records; this bounds what one connection may hold. */
+  private static final long MAX_FORWARD = 256L * 1024 * 1024;
 
   private final Vertx vertx;
   private final ChunkStore store;
   private final DataChannelPool pool;
   private final EpochFence fence;
+  private final AppendService appends;
   private final DataChannel channel;
   private State state = State.IDLE;
   private ChunkWriteSession write;
 
   DataConnection(Vertx vertx, ChunkStore store, DataChannelPool pool, EpochFence fence,
-                 NetSocket socket) {
+                 AppendService appends, NetSocket socket) {
     this.vertx = vertx;
     this.store = store;
     this.pool = pool;
     this.fence = fence;
+    this.appends = appends;
     socket.setWriteQueueMaxSize(DataChannelPool.WRITE_QUEUE_BYTES);
     ServerAddress peer = new ServerAddress("client", socket.remoteAddress().host(),
         socket.remoteAddress().port());
@@ -59,6 +66,8 @@ final class DataConnection {
           switch (frame.type()) {
             case WRITE_OPEN -> beginWrite(WriteOpen.fromJson(frame.json()));
             case READ -> read(ReadRequest.fromJson(frame.json()));
+            case APPEND -> append(frame.json(), false);
+            case APPEND_FWD -> append(frame.json(), true);
             default -> protocolError("unexpected " + frame.type() + " on an idle connection");
           }
         }
@@ -107,6 +116,54 @@ final class DataConnection {
       }
     });
     write.start();
+  }
+
+  // A record (from a writer, to this primary) or a batch (from a primary, to this secondary):
+  // a header, then `length` raw bytes.
+  private void append(JsonObject hdr, boolean forwarded) {
+    long chunk = hdr.getLong("chunk");
+    long version = hdr.getLong("version");
+    long length = hdr.getLong("length");
+    long limit = forwarded ? MAX_FORWARD : appends.maxRecord(chunk, version);
+    if (limit < 0) {
+      replyError(new ReplicaException(ErrorCode.NOT_PRIMARY, "no append lease for chunk "
+          + ChunkStore.hex(chunk) + " version " + version + " here", store.serverId()));
+      return;
+    }
+    if (length < 0 || length > limit) {
+      replyError(new ReplicaException(ErrorCode.TOO_LARGE, "a record is at most " + limit
+          + " bytes; this one has " + length, store.serverId()));
+      return;
+    }
+    state = State.APPENDING;
+    Buffer data = Buffer.buffer((int) length);
+    Runnable complete = () -> {
+      Future<JsonObject> done = forwarded ? appends.secondaryAppend(hdr, data)
+          : appends.submit(chunk, version, hdr.getLong("epoch", 0L), hdr.getString("requestId"),
+              data, hdr.getString("ifMatch"));
+      done.onComplete(ar -> {
+        if (state == State.CLOSED) {
+          return;
+        }
+        if (ar.succeeded()) {
+          state = State.IDLE;
+          channel.send(FrameType.APPEND_OK, ar.result());
+        } else {
+          replyError(ar.cause());
+        }
+      });
+    };
+    if (length == 0) {
+      complete.run();
+      return;
+    }
+    channel.decoder().rawHandler(b -> {
+      data.appendBuffer(b);
+      if (data.length() == length) {
+        complete.run();
+      }
+    });
+    channel.decoder().expectRaw(length);
   }
 
   private void read(ReadRequest req) {

@@ -42,8 +42,25 @@ public interface VgfsClient {
    */
   Future<FileInfo> write(String path, ReadStream<Buffer> data);
 
+  /** As {@link #write(String, ReadStream)}, under conditions on the file being replaced. */
+  Future<FileInfo> write(String path, ReadStream<Buffer> data, WriteOptions options);
+
   /** Writes a file from a buffer in memory. */
   Future<FileInfo> write(String path, Buffer data);
+
+  /** Writes a file from a buffer in memory, under conditions. */
+  Future<FileInfo> write(String path, Buffer data, WriteOptions options);
+
+  /**
+   * Appends {@code data} to the end of the file as one record, creating the file if absent. Many
+   * writers may append to one file at once: each record lands exactly once, whole and contiguous,
+   * and the result says where. A record is at most a quarter of the chunk size
+   * ({@code TOO_LARGE} otherwise).
+   */
+  Future<AppendResult> append(String path, Buffer data);
+
+  /** As {@link #append(String, Buffer)}, with a request id for retries and conditions. */
+  Future<AppendResult> append(String path, Buffer data, AppendOptions options);
 
   /** Streams a whole file. */
   Future<FileReadStream> read(String path);
@@ -72,6 +89,36 @@ public interface VgfsClient {
    * (24 h by default); see {@link #trash(String)} and {@link #restore(String)}.
    */
   Future<Void> delete(String path);
+
+  /** Deletes a file only if it still has ETag {@code ifMatch}. */
+  Future<Void> delete(String path, String ifMatch);
+
+  /**
+   * Moves a file, or every file under the directory {@code from}, to {@code to}, atomically:
+   * readers see each file under the old or the new name, never neither. Fails with
+   * {@code CONFLICT} when a destination exists, unless {@code overwrite}. Completes with the number
+   * of files moved.
+   */
+  Future<Integer> rename(String from, String to, boolean overwrite);
+
+  /**
+   * Takes a snapshot named {@code name} of a file or of every file under a directory prefix:
+   * instant, no data copied (chunks are shared and copied on the first write to them).
+   * Completes with {@code {name, source, createdAt, files, bytes}}.
+   */
+  Future<JsonObject> snapshot(String source, String name);
+
+  /** Every snapshot's summary. */
+  Future<JsonArray> snapshots();
+
+  /** Deletes a snapshot; chunks no one else holds are then collected. */
+  Future<Void> deleteSnapshot(String name);
+
+  /** Streams a file as it was in snapshot {@code snapshot} (by its original path). */
+  Future<FileReadStream> readSnapshot(String snapshot, String path);
+
+  /** Lists a snapshot's files under {@code prefix}. */
+  Future<ListResult> listSnapshot(String snapshot, String prefix, String after, int limit);
 
   /** Deleted files whose path starts with {@code prefix}: {@code [{path, id, size, deletedAt, purgeAt}]}. */
   Future<JsonArray> trash(String prefix);

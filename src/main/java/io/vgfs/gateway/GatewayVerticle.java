@@ -66,6 +66,16 @@ public class GatewayVerticle extends VerticleBase {
         .onFailure(t -> HttpErrors.send(ctx, t)));
     router.get("/api/v1/files").handler(this::list);
     router.put(FILES + "*").handler(this::upload);
+    router.post(FILES + "*").handler(this::post);
+    router.post("/api/v1/snapshots").handler(this::createSnapshot);
+    router.get("/api/v1/snapshots").handler(ctx -> client.snapshots()
+        .onSuccess(arr -> json(ctx.response(), 200, new JsonObject().put("snapshots", arr)))
+        .onFailure(t -> HttpErrors.send(ctx, t)));
+    router.delete("/api/v1/snapshots/:name").handler(ctx -> client.deleteSnapshot(
+        ctx.pathParam("name")).onSuccess(v -> ctx.response().setStatusCode(204).end())
+        .onFailure(t -> HttpErrors.send(ctx, t)));
+    router.get("/api/v1/snapshots/:name/files").handler(this::listSnapshot);
+    router.get("/api/v1/snapshots/:name/files/*").handler(this::downloadSnapshot);
     router.get(FILES + "*").handler(this::download);
     router.head(FILES + "*").handler(this::head);
     router.delete(FILES + "*").handler(this::delete);
@@ -138,7 +148,10 @@ public class GatewayVerticle extends VerticleBase {
       refuseUpload(ctx, e);
       return;
     }
-    client.write(path, req).onComplete(ar -> {
+    io.vgfs.client.WriteOptions conditions = new io.vgfs.client.WriteOptions()
+        .setIfMatch(req.getHeader(HttpHeaders.IF_MATCH))
+        .setIfNoneMatch(req.getHeader(HttpHeaders.IF_NONE_MATCH));
+    client.write(path, req, conditions).onComplete(ar -> {
       if (ar.succeeded()) {
         FileInfo f = ar.result();
         ctx.response().putHeader(HttpHeaders.ETAG, f.etag())
@@ -168,7 +181,146 @@ public class GatewayVerticle extends VerticleBase {
       HttpErrors.send(ctx, e);
       return;
     }
-    client.read(path).onComplete(ar -> {
+    serve(ctx, path, client.read(path));
+  }
+
+  // GET /api/v1/snapshots/{name}/files/{path}: a file as it was when the snapshot was taken.
+  private void downloadSnapshot(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    String prefix = "/api/v1/snapshots/" + name + "/files/";
+    String path;
+    try {
+      path = PathRules.file(PathRules.urlDecode(ctx.request().path().substring(prefix.length())));
+    } catch (VgfsException | IndexOutOfBoundsException e) {
+      HttpErrors.send(ctx, e instanceof VgfsException v ? v
+          : new VgfsException(ErrorCode.INVALID_PATH, "bad snapshot file path"));
+      return;
+    }
+    serve(ctx, path, client.readSnapshot(name, path));
+  }
+
+  private void listSnapshot(RoutingContext ctx) {
+    int limit;
+    try {
+      limit = Integer.parseInt(ctx.request().getParam("limit", "1000"));
+    } catch (NumberFormatException e) {
+      HttpErrors.send(ctx.response(), ErrorCode.BAD_REQUEST, "limit must be a number");
+      return;
+    }
+    client.listSnapshot(ctx.pathParam("name"), ctx.request().getParam("prefix", ""),
+        ctx.request().getParam("after"), limit).onComplete(ar -> {
+          if (ar.failed()) {
+            HttpErrors.send(ctx, ar.cause());
+            return;
+          }
+          JsonArray files = new JsonArray();
+          ar.result().files().forEach(f -> files.add(new JsonObject().put("path", f.path())
+              .put("size", f.size()).put("modified", f.modified()).put("etag", f.etag())));
+          JsonObject body = new JsonObject().put("files", files)
+              .put("truncated", ar.result().truncated());
+          if (ar.result().next() != null) {
+            body.put("next", ar.result().next());
+          }
+          json(ctx.response(), 200, body);
+        });
+  }
+
+  // POST /api/v1/snapshots {"source": "dir/", "name": "before-migration"}
+  private void createSnapshot(RoutingContext ctx) {
+    readBody(ctx, 64 * 1024).onComplete(ar -> {
+      if (ar.failed()) {
+        HttpErrors.send(ctx, ar.cause());
+        return;
+      }
+      JsonObject req;
+      try {
+        req = new JsonObject(ar.result());
+      } catch (RuntimeException e) {
+        HttpErrors.send(ctx.response(), ErrorCode.BAD_REQUEST,
+            "the body must be JSON {\"source\", \"name\"}");
+        return;
+      }
+      client.snapshot(req.getString("source", ""), req.getString("name"))
+          .onSuccess(j -> json(ctx.response(), 201, j))
+          .onFailure(t -> HttpErrors.send(ctx, t));
+    });
+  }
+
+  // POST /api/v1/files/{path}?append | ?rename-to=new[&overwrite=true]
+  private void post(RoutingContext ctx) {
+    String path;
+    try {
+      path = filePath(ctx);
+    } catch (VgfsException e) {
+      refuseUpload(ctx, e);
+      return;
+    }
+    HttpServerRequest req = ctx.request();
+    if (req.getParam("rename-to") != null) {
+      String raw = req.getParam("rename-to");
+      boolean directory = req.path().endsWith("/");
+      client.rename(directory ? path + "/" : path, raw,
+              Boolean.parseBoolean(req.getParam("overwrite", "false")))
+          .onSuccess(n -> json(ctx.response(), 200, new JsonObject().put("from", path)
+              .put("to", raw).put("moved", n)))
+          .onFailure(t -> HttpErrors.send(ctx, t));
+      return;
+    }
+    if (req.getParam("append") == null) {
+      refuseUpload(ctx, new VgfsException(ErrorCode.BAD_REQUEST,
+          "POST a file with ?append or ?rename-to=<new path>"));
+      return;
+    }
+    String key = req.getHeader("Idempotency-Key");
+    if (key != null && (key.isEmpty() || key.length() > 200)) {
+      refuseUpload(ctx, new VgfsException(ErrorCode.BAD_REQUEST,
+          "Idempotency-Key must have 1 to 200 characters"));
+      return;
+    }
+    req.pause();
+    client.clusterInfo().onComplete(info -> {
+      long max = info.succeeded() ? info.result().getLong("maxRecord", 16L << 20) : 16L << 20;
+      String declared = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+      if (declared != null && Long.parseLong(declared) > max) {
+        refuseUpload(ctx, new VgfsException(ErrorCode.TOO_LARGE, "an append is at most " + max
+            + " bytes (a quarter of the chunk size); split larger data into several appends"));
+        return;
+      }
+      readBody(ctx, max).compose(body -> client.append(path, body,
+              new io.vgfs.client.AppendOptions().setRequestId(key)
+                  .setIfMatch(req.getHeader(HttpHeaders.IF_MATCH))
+                  .setIfNoneMatch(req.getHeader(HttpHeaders.IF_NONE_MATCH))))
+          .onSuccess(r -> json(ctx.response(), 200, new JsonObject().put("path", path)
+              .put("offset", r.offset()).put("length", r.length()).put("size", r.size())))
+          .onFailure(t -> refuseUpload(ctx, t));
+    });
+  }
+
+  // A small request body, refused beyond `max` bytes.
+  private static io.vertx.core.Future<io.vertx.core.buffer.Buffer> readBody(RoutingContext ctx,
+                                                                            long max) {
+    io.vertx.core.Promise<io.vertx.core.buffer.Buffer> p = io.vertx.core.Promise.promise();
+    io.vertx.core.buffer.Buffer body = io.vertx.core.buffer.Buffer.buffer();
+    HttpServerRequest req = ctx.request();
+    req.handler(b -> {
+      if (body.length() + b.length() > max) {
+        p.tryFail(new VgfsException(ErrorCode.TOO_LARGE, "the body is larger than " + max
+            + " bytes"));
+        return;
+      }
+      if (!p.future().isComplete()) {
+        body.appendBuffer(b);
+      }
+    });
+    req.exceptionHandler(p::tryFail);
+    req.endHandler(v -> p.tryComplete(body));
+    req.resume();
+    return p.future();
+  }
+
+  private void serve(RoutingContext ctx, String path,
+                     io.vertx.core.Future<FileReadStream> opened) {
+    opened.onComplete(ar -> {
       if (ar.failed()) {
         HttpErrors.send(ctx, ar.cause());
         return;
@@ -242,7 +394,7 @@ public class GatewayVerticle extends VerticleBase {
       HttpErrors.send(ctx, e);
       return;
     }
-    client.delete(path)
+    client.delete(path, ctx.request().getHeader(HttpHeaders.IF_MATCH))
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(t -> HttpErrors.send(ctx, t));
   }

@@ -26,6 +26,7 @@ public final class ChunkTable {
     final long id;
     long version;
     long length;
+    int refs; // files, trash entries and snapshots that hold this chunk
     final Set<String> replicas = new LinkedHashSet<>();
 
     Chunk(long id, long version, long length) {
@@ -44,6 +45,15 @@ public final class ChunkTable {
 
     public Set<String> replicas() {
       return replicas;
+    }
+
+    public long length() {
+      return length;
+    }
+
+    /** How many files, trash entries and snapshots hold this chunk (more than one: shared). */
+    public int refs() {
+      return refs;
     }
   }
 
@@ -115,8 +125,9 @@ public final class ChunkTable {
     for (int i = 0; i < file.chunks().size(); i++) {
       ChunkRef ref = file.chunks().get(i);
       Chunk c = chunks.computeIfAbsent(ref.id(), id -> new Chunk(id, ref.version(), ref.length()));
-      c.version = ref.version();
+      c.version = Math.max(c.version, ref.version());
       c.length = ref.length();
+      c.refs++;
       Pending p = pending.remove(ref.id());
       if (p != null && p.upload() != null) {
         uploads.remove(p.upload());
@@ -143,10 +154,11 @@ public final class ChunkTable {
   /** Forgets the chunks of a deleted or replaced file and queues their replicas for deletion. */
   public void removeFile(FileInfo file) {
     for (ChunkRef ref : file.chunks()) {
-      Chunk c = chunks.remove(ref.id());
-      if (c == null) {
-        continue;
+      Chunk c = chunks.get(ref.id());
+      if (c == null || --c.refs > 0) {
+        continue; // still held by another file version, the trash or a snapshot
       }
+      chunks.remove(ref.id());
       // Remembered, so that a server that was away and reports it later deletes it at once.
       removed.add(ref.id());
       if (removed.size() > EXPIRED_REMEMBERED) {
@@ -211,7 +223,8 @@ public final class ChunkTable {
       stillReported.add(id);
       Chunk c = chunks.get(id);
       if (c != null) {
-        if (r[1] >= c.version && r[2] == c.length) {
+        // A replica may run ahead of the committed length (appends in flight), never behind it.
+        if (r[1] >= c.version && r[2] >= c.length) {
           addReplica(c, server);
         } else {
           // An old version (the server missed updates while away) or a wrong length: discard.
@@ -259,6 +272,29 @@ public final class ChunkTable {
     corrupt.computeIfAbsent(chunkId, k -> new HashSet<>()).add(server);
     attention.add(chunkId);
     return true;
+  }
+
+  /** Sets a chunk's version and length (appends, new leases). */
+  public void update(long chunkId, long version, long length) {
+    Chunk c = chunks.get(chunkId);
+    if (c != null) {
+      c.version = Math.max(c.version, version);
+      c.length = length;
+    }
+  }
+
+  /** Drops every replica not in {@code keep} (stale after a version bump) and deletes them. */
+  public void keepOnly(long chunkId, Set<String> keep) {
+    Chunk c = chunks.get(chunkId);
+    if (c == null) {
+      return;
+    }
+    for (String s : new ArrayList<>(c.replicas)) {
+      if (!keep.contains(s)) {
+        removeReplica(chunkId, s);
+      }
+    }
+    attention.add(chunkId);
   }
 
   /** Records a new replica (a copy made by re-replication or balancing). */

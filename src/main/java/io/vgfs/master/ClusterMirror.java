@@ -26,6 +26,7 @@ import java.util.concurrent.CompletionStage;
  * vgfs.cluster  "epoch", "activeMaster", "chunkSize", "replication" → value as string
  * vgfs.masters  master id → {"role", "nodeId", "since"}
  * vgfs.trash    trash id → Trash.Entry JSON
+ * vgfs.snapshots name → Snapshot JSON
  * </pre>
  * Async methods complete on the caller's context; {@code load*} methods block.
  */
@@ -37,6 +38,7 @@ public final class ClusterMirror {
   public static final String CLUSTER = "vgfs.cluster";
   public static final String MASTERS = "vgfs.masters";
   public static final String TRASH = "vgfs.trash";
+  public static final String SNAPSHOTS = "vgfs.snapshots";
 
   private final HazelcastInstance hz;
   private final Context context;
@@ -46,6 +48,7 @@ public final class ClusterMirror {
   private final IMap<String, String> cluster;
   private final IMap<String, String> masters;
   private final IMap<String, String> trash;
+  private final IMap<String, String> snapshots;
 
   public ClusterMirror(HazelcastInstance hz, Context context) {
     this.hz = hz;
@@ -56,6 +59,7 @@ public final class ClusterMirror {
     this.cluster = hz.getMap(CLUSTER);
     this.masters = hz.getMap(MASTERS);
     this.trash = hz.getMap(TRASH);
+    this.snapshots = hz.getMap(SNAPSHOTS);
   }
 
   public HazelcastInstance hazelcast() {
@@ -108,6 +112,29 @@ public final class ClusterMirror {
     return Future.all(all).mapEmpty();
   }
 
+  /** Files moved: {@code moved} holds the records at their new paths, {@code from} the old paths. */
+  public Future<Void> rename(List<String> from, List<FileInfo> moved) {
+    List<Future<Void>> all = new ArrayList<>();
+    for (String p : from) {
+      all.add(wrap(files.removeAsync(p).thenApply(b -> (Void) null)));
+    }
+    return Future.all(all).compose(v -> {
+      List<Future<Void>> puts = new ArrayList<>();
+      for (FileInfo f : moved) {
+        puts.add(wrap(files.setAsync(f.path(), f.toJson().encode())));
+      }
+      return Future.all(puts);
+    }).mapEmpty();
+  }
+
+  public Future<Void> putSnapshot(Snapshots.Snapshot s) {
+    return wrap(snapshots.setAsync(s.name(), s.toJson().encode()));
+  }
+
+  public Future<Void> removeSnapshot(String name) {
+    return wrap(snapshots.removeAsync(name).thenApply(b -> (Void) null));
+  }
+
   public Future<Void> putServer(String id, JsonObject state) {
     return wrap(servers.setAsync(id, state.encode()));
   }
@@ -147,6 +174,7 @@ public final class ClusterMirror {
     List<JsonObject> out = new ArrayList<>(files.size() + trash.size());
     files.values().forEach(v -> out.add(new JsonObject(v)));
     trash.values().forEach(v -> out.add(new JsonObject().put("trash", new JsonObject(v))));
+    snapshots.values().forEach(v -> out.add(new JsonObject().put("snapshot", new JsonObject(v))));
     String d = cluster.get("draining");
     return new MetadataSnapshot(out, d == null ? new io.vertx.core.json.JsonArray()
         : new io.vertx.core.json.JsonArray(d));
@@ -167,6 +195,10 @@ public final class ClusterMirror {
     files.clear();
     chunks.clear();
     trash.clear();
+    snapshots.clear();
+    for (Snapshots.Snapshot snap : state.snapshots().snapshot()) {
+      snapshots.set(snap.name(), snap.toJson().encode());
+    }
     for (Trash.Entry e : state.trash().snapshot()) {
       trash.set(e.id(), e.toJson().encode());
       for (ChunkRef c : e.file().chunks()) {

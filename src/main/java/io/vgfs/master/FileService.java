@@ -64,7 +64,16 @@ final class FileService {
     consumers.add(consume(bus, Addresses.DELETE, fence.apply(this::delete)));
     consumers.add(consume(bus, Addresses.TRASH_LIST, fence.apply(this::trashList)));
     consumers.add(consume(bus, Addresses.TRASH_RESTORE, fence.apply(this::restore)));
+    consumers.add(consume(bus, Addresses.RENAME, fence.apply(this::rename)));
+    consumers.add(consume(bus, Addresses.SNAPSHOT_CREATE, fence.apply(this::snapshotCreate)));
+    consumers.add(consume(bus, Addresses.SNAPSHOT_LIST, fence.apply(this::snapshotList)));
+    consumers.add(consume(bus, Addresses.SNAPSHOT_DELETE, fence.apply(this::snapshotDelete)));
     return consumers;
+  }
+
+  /** A new chunk id: unique across terms because the epoch is in its high bits. */
+  long nextChunkId() {
+    return (epoch << 32) | (++chunkCounter & 0xffffffffL);
   }
 
   /** Lookups that find a chunk without replicas wait for this (chunk reports after a take-over). */
@@ -80,11 +89,14 @@ final class FileService {
   private Future<JsonObject> info(JsonObject req) {
     return Future.succeededFuture(new JsonObject().put("masterId", masterId).put("epoch", epoch)
         .put("chunkSize", options.chunkSize()).put("replication", options.replication())
-        .put("smallFileLimit", options.smallFileLimit()));
+        .put("smallFileLimit", options.smallFileLimit())
+        .put("maxRecord", Math.max(1, options.chunkSize() / 4)));
   }
 
   private Future<JsonObject> allocate(JsonObject req) {
-    PathRules.file(req.getString("path"));
+    String path = PathRules.file(req.getString("path"));
+    // Fail fast, before any byte moves; the commit checks again, atomically.
+    checkPreconditions(path, metadata.state().namespace().get(path), req);
     Set<String> exclude = new HashSet<>();
     req.getJsonArray("exclude", new JsonArray()).forEach(o -> exclude.add((String) o));
     long now = System.nanoTime();
@@ -96,7 +108,7 @@ final class FileService {
           + " live chunkservers; " + chosen.size() + " available"
           + (exclude.isEmpty() ? "" : " (excluding " + exclude + ")"));
     }
-    long chunkId = (epoch << 32) | (++chunkCounter & 0xffffffffL);
+    long chunkId = nextChunkId();
     List<ServerAddress> chain = new ArrayList<>();
     List<String> ids = new ArrayList<>();
     for (ServerState s : chosen) {
@@ -120,6 +132,7 @@ final class FileService {
       // A retry of a commit that already took effect.
       return metadata.barrier().map(v -> existing.toJson());
     }
+    checkPreconditions(path, existing, req);
     long size = req.getLong("size");
     int crc = Crc32c.parseHex(req.getString("crc32c"));
     JsonArray chunkArr = req.getJsonArray("chunks", new JsonArray());
@@ -165,22 +178,34 @@ final class FileService {
 
   private Future<JsonObject> lookup(JsonObject req) {
     String path = PathRules.file(req.getString("path"));
+    String snapshot = req.getString("snapshot");
     return metadata.barrier().compose(v -> {
-      FileInfo f = found(path);
+      FileInfo f = snapshot == null ? found(path) : inSnapshot(snapshot, path);
       for (ChunkRef c : f.chunks()) {
         ChunkTable.Chunk chunk = metadata.state().chunks().get(c.id());
         if (chunk == null || chunk.replicas().isEmpty()) {
           // Right after a take-over the replicas' reports may still be on their way.
-          return reports.get().map(x -> located(path));
+          return reports.get().map(x -> located(f));
         }
       }
-      return Future.succeededFuture(located(path));
+      return Future.succeededFuture(located(f));
     });
   }
 
-  private JsonObject located(String path) {
+  private FileInfo inSnapshot(String name, String path) {
+    Snapshots.Snapshot snap = metadata.state().snapshots().get(name);
+    if (snap == null) {
+      throw new VgfsException(ErrorCode.NOT_FOUND, "no snapshot " + name);
+    }
+    FileInfo f = snap.files().get(path);
+    if (f == null) {
+      throw new VgfsException(ErrorCode.NOT_FOUND, "no file " + path + " in snapshot " + name);
+    }
+    return f;
+  }
+
+  private JsonObject located(FileInfo f) {
     {
-      FileInfo f = found(path);
       long now = System.nanoTime();
       Set<String> readable = registry.readable(now);
       List<ChunkRef> located = new ArrayList<>(f.chunks().size());
@@ -202,7 +227,9 @@ final class FileService {
 
   private Future<JsonObject> stat(JsonObject req) {
     String path = PathRules.file(req.getString("path"));
-    return metadata.barrier().map(v -> found(path).summaryJson());
+    String snapshot = req.getString("snapshot");
+    return metadata.barrier().map(v -> (snapshot == null ? found(path)
+        : inSnapshot(snapshot, path)).summaryJson());
   }
 
   private Future<JsonObject> list(JsonObject req) {
@@ -212,8 +239,20 @@ final class FileService {
     if (limit <= 0 || limit > MAX_LIST_LIMIT) {
       throw bad("limit must be between 1 and " + MAX_LIST_LIMIT);
     }
+    String snapshot = req.getString("snapshot");
     return metadata.barrier().map(v -> {
-      Namespace.Page page = metadata.state().namespace().list(prefix, after, limit);
+      Namespace.Page page;
+      if (snapshot == null) {
+        page = metadata.state().namespace().list(prefix, after, limit);
+      } else {
+        Snapshots.Snapshot snap = metadata.state().snapshots().get(snapshot);
+        if (snap == null) {
+          throw new VgfsException(ErrorCode.NOT_FOUND, "no snapshot " + snapshot);
+        }
+        Namespace view = new Namespace();
+        snap.files().values().forEach(view::put);
+        page = view.list(prefix, after, limit);
+      }
       JsonArray files = new JsonArray();
       page.files().forEach(f -> files.add(f.summaryJson()));
       JsonObject out = new JsonObject().put("prefix", prefix).put("files", files)
@@ -228,7 +267,7 @@ final class FileService {
   // A deleted file goes to the trash, restorable until the retention ends.
   private Future<JsonObject> delete(JsonObject req) {
     String path = PathRules.file(req.getString("path"));
-    found(path);
+    checkPreconditions(path, found(path), req);
     String id = "t-" + java.util.UUID.randomUUID();
     return metadata.mutate(new JsonObject().put("op", "delete").put("path", path).put("id", id)
             .put("at", System.currentTimeMillis()), null)
@@ -267,6 +306,122 @@ final class FileService {
     }
     return metadata.mutate(new JsonObject().put("op", "restore").put("id", e.id()), null)
         .map(f -> e.file().summaryJson());
+  }
+
+  /**
+   * HTTP-style conditions on the current file: {@code ifMatch} (an ETag or {@code *}: the file must
+   * exist with that tag) and {@code ifNoneMatch: "*"} (there must be no file).
+   */
+  static void checkPreconditions(String path, FileInfo current, JsonObject req) {
+    String ifMatch = req.getString("ifMatch");
+    String ifNoneMatch = req.getString("ifNoneMatch");
+    if (ifNoneMatch != null && current != null
+        && (ifNoneMatch.equals("*") || ifNoneMatch.equals(current.etag()))) {
+      throw new VgfsException(ErrorCode.PRECONDITION_FAILED, path + " exists (ETag "
+          + current.etag() + ")");
+    }
+    if (ifMatch != null) {
+      if (current == null) {
+        throw new VgfsException(ErrorCode.PRECONDITION_FAILED, path + " does not exist");
+      }
+      if (!ifMatch.equals("*") && !ifMatch.equals(current.etag())) {
+        throw new VgfsException(ErrorCode.PRECONDITION_FAILED, path + " has ETag "
+            + current.etag() + ", not " + ifMatch);
+      }
+    }
+  }
+
+  // A file, or every file under a directory, moves in one step: readers see old or new paths.
+  private Future<JsonObject> rename(JsonObject req) {
+    boolean overwrite = req.getBoolean("overwrite", false);
+    String fromRaw = req.getString("from");
+    String toRaw = req.getString("to");
+    Namespace ns = metadata.state().namespace();
+    JsonArray moves = new JsonArray();
+    java.util.Map<String, String> plan = new java.util.LinkedHashMap<>();
+    String from = fromRaw == null ? null : (fromRaw.endsWith("/") ? fromRaw : fromRaw + "/");
+    String single = fromRaw != null && !fromRaw.endsWith("/") ? PathRules.file(fromRaw) : null;
+    if (single != null && ns.get(single) != null) {
+      plan.put(single, PathRules.file(toRaw));
+    } else {
+      String prefix = PathRules.prefix(from);
+      if (prefix.isEmpty()) {
+        throw bad("the root cannot be renamed");
+      }
+      String target = PathRules.prefix(toRaw.endsWith("/") ? toRaw : toRaw + "/");
+      if (target.startsWith(prefix)) {
+        throw bad("cannot move " + prefix + " into itself");
+      }
+      for (FileInfo f : ns.list(prefix, null, Integer.MAX_VALUE).files()) {
+        plan.put(f.path(), PathRules.file(target + f.path().substring(prefix.length())));
+      }
+      if (plan.isEmpty()) {
+        throw new VgfsException(ErrorCode.NOT_FOUND, "no file or directory " + fromRaw);
+      }
+      String asFile = target.substring(0, target.length() - 1);
+      if (ns.get(asFile) != null && !plan.containsKey(asFile)) {
+        throw new VgfsException(ErrorCode.CONFLICT, "a file exists at " + asFile);
+      }
+    }
+    for (java.util.Map.Entry<String, String> m : plan.entrySet()) {
+      if (ns.get(m.getValue()) != null && !plan.containsKey(m.getValue()) && !overwrite) {
+        throw new VgfsException(ErrorCode.CONFLICT, m.getValue()
+            + " exists; pass overwrite=true to replace it");
+      }
+      moves.add(new JsonObject().put("from", m.getKey()).put("to", m.getValue()));
+    }
+    if (plan.size() == 1 && plan.containsKey(plan.values().iterator().next())) {
+      return Future.succeededFuture(new JsonObject().put("moved", 0));
+    }
+    return metadata.mutate(new JsonObject().put("op", "rename").put("moves", moves), null)
+        .map(v -> new JsonObject().put("moved", moves.size()));
+  }
+
+  private static final java.util.regex.Pattern SNAPSHOT_NAME =
+      java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,128}");
+
+  // Instant: records are copied, chunks are shared (reference counts), no byte moves.
+  private Future<JsonObject> snapshotCreate(JsonObject req) {
+    String name = req.getString("name");
+    if (name == null || !SNAPSHOT_NAME.matcher(name).matches()) {
+      throw bad("a snapshot name is 1 to 128 of A-Z a-z 0-9 . _ -");
+    }
+    if (metadata.state().snapshots().get(name) != null) {
+      throw new VgfsException(ErrorCode.CONFLICT, "a snapshot named " + name + " exists");
+    }
+    String sourceRaw = req.getString("source", "");
+    Namespace ns = metadata.state().namespace();
+    java.util.TreeMap<String, FileInfo> files = new java.util.TreeMap<>();
+    String source;
+    if (!sourceRaw.isEmpty() && !sourceRaw.endsWith("/") && ns.get(PathRules.file(sourceRaw)) != null) {
+      source = PathRules.file(sourceRaw);
+      files.put(source, ns.get(source));
+    } else {
+      source = PathRules.prefix(sourceRaw);
+      for (FileInfo f : ns.list(source, null, Integer.MAX_VALUE).files()) {
+        files.put(f.path(), f);
+      }
+    }
+    Snapshots.Snapshot snap = new Snapshots.Snapshot(name, source, System.currentTimeMillis(), files);
+    return metadata.mutate(new JsonObject().put("op", "snapshot").put("snapshot", snap.toJson()),
+        null).map(v -> snap.summaryJson());
+  }
+
+  private Future<JsonObject> snapshotList(JsonObject req) {
+    return metadata.barrier().map(v -> {
+      JsonArray arr = new JsonArray();
+      metadata.state().snapshots().all().forEach(s -> arr.add(s.summaryJson()));
+      return new JsonObject().put("snapshots", arr);
+    });
+  }
+
+  private Future<JsonObject> snapshotDelete(JsonObject req) {
+    String name = req.getString("name");
+    if (name == null || metadata.state().snapshots().get(name) == null) {
+      throw new VgfsException(ErrorCode.NOT_FOUND, "no snapshot " + name);
+    }
+    return metadata.mutate(new JsonObject().put("op", "snapshot-delete").put("name", name), null)
+        .map(v -> new JsonObject().put("name", name).put("deleted", true));
   }
 
   private FileInfo found(String path) {

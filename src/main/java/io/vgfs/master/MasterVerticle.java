@@ -69,6 +69,7 @@ public class MasterVerticle extends VerticleBase {
   private ServerService servers;
   private LogShipper shipper;
   private Repairer repairer;
+  private AppendService appends;
   private PauseGuard guard;
   private Lock leaderLock;
   private long epoch;
@@ -250,7 +251,8 @@ public class MasterVerticle extends VerticleBase {
 
   private void serve(Map<String, JsonObject> knownServers) {
     FileService files = new FileService(metadata, registry, options, masterId, epoch);
-    repairer = new Repairer(vertx, state, registry, options, epoch);
+    appends = new AppendService(vertx, metadata, registry, options, epoch, files::nextChunkId);
+    repairer = new Repairer(vertx, state, registry, options, epoch, appends::leased);
     servers = new ServerService(vertx, metadata, registry, options, mirror, masterId, epoch,
         this::mastersJson, repairer);
     state.chunks().attendAll(); // a new term looks at every chunk once
@@ -259,6 +261,7 @@ public class MasterVerticle extends VerticleBase {
     FileService.Fence fenced = h -> req -> admit(req).compose(v -> h.apply(req));
     consumers.addAll(files.register(vertx.eventBus(), fenced));
     consumers.addAll(servers.register(vertx.eventBus(), fenced));
+    consumers.addAll(appends.register(vertx.eventBus(), fenced));
     consumers.add(FileService.consume(vertx.eventBus(), Addresses.FOLLOW, fenced.apply(this::follow)));
     shipper.start();
     membershipListener = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
@@ -324,6 +327,7 @@ public class MasterVerticle extends VerticleBase {
     long now = System.nanoTime();
     servers.checkHealth(now);
     state.chunks().expire(now, TimeUnit.MILLISECONDS.toNanos(options.orphanGraceMs()));
+    appends.expireLeases(now);
     repairer.tick(now);
     purgeTrash();
     if (metaLog.recordsSinceCheckpoint() >= options.checkpointEvery()) {

@@ -66,6 +66,14 @@ final class Metadata {
     FileInfo displaced = "restore".equals(record.getString("op")) && state.trash().get(
         record.getString("id")) != null
         ? state.namespace().get(state.trash().get(record.getString("id")).file().path()) : null;
+    List<String> renamedFrom = new java.util.ArrayList<>();
+    List<String> renamedTo = new java.util.ArrayList<>();
+    if ("rename".equals(record.getString("op"))) {
+      for (Object o : record.getJsonArray("moves")) {
+        renamedFrom.add(((JsonObject) o).getString("from"));
+        renamedTo.add(((JsonObject) o).getString("to"));
+      }
+    }
     FileInfo old = state.apply(record, acked);
     Future<Void> durable = log.append(record).onFailure(t -> {
       if (!failed) {
@@ -85,6 +93,15 @@ final class Metadata {
       case "drain" -> mirror.putCluster("draining", new io.vertx.core.json.JsonArray(
           new java.util.ArrayList<>(state.draining())).encode());
       case "epoch" -> mirror.putCluster("epoch", String.valueOf(record.getLong("epoch")));
+      case "rename" -> mirror.rename(renamedFrom, renamedTo.stream()
+          .map(p -> state.namespace().get(p)).filter(java.util.Objects::nonNull).toList());
+      case "snapshot" -> mirror.putSnapshot(state.snapshots().get(
+          record.getJsonObject("snapshot").getString("name")));
+      case "snapshot-delete" -> mirror.removeSnapshot(record.getString("name"));
+      case "append", "version" -> {
+        FileInfo now = state.namespace().get(record.getString("path"));
+        yield now == null ? Future.succeededFuture() : mirror.put(now, null);
+      }
       default -> Future.succeededFuture();
     };
     mirroring.add(mirrored);

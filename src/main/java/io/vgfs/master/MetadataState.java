@@ -24,6 +24,15 @@ import java.util.TreeSet;
  *   <li>{@code {"op": "restore", "id"}}: a trash entry went back to its path</li>
  *   <li>{@code {"op": "purge", "id"}}: a trash entry and its chunks are gone for good</li>
  *   <li>{@code {"op": "drain", "server", "on"}}: a chunkserver is (no longer) being decommissioned</li>
+ *   <li>{@code {"op": "rename", "moves": [{"from", "to"}]}}: files moved, all at once; a file that
+ *       was at a destination is replaced</li>
+ *   <li>{@code {"op": "snapshot", "snapshot": Snapshot}}: a snapshot was taken</li>
+ *   <li>{@code {"op": "snapshot-delete", "name"}}: a snapshot was deleted</li>
+ *   <li>{@code {"op": "version", "path", "fileId", "chunk", "version"}}: a new append lease bumped a
+ *       chunk's version (replicas with an older one are stale)</li>
+ *   <li>{@code {"op": "append", "path", "fileId", "chunk", "length", "crc32c", "size", "fileCrc",
+ *       "modified", "requests": [{id, offset, size}]}}: records appended to the file's last chunk;
+ *       the request ids are remembered so a retry is answered, not applied again</li>
  * </ul>
  * A checkpoint is a header ({@link #checkpointHeader()}) and one entry per file or trash entry
  * ({@link #checkpointEntries()}).
@@ -33,9 +42,18 @@ public final class MetadataState {
   private final Namespace namespace = new Namespace();
   private final ChunkTable chunks = new ChunkTable();
   private final Trash trash = new Trash();
+  private final Snapshots snapshots = new Snapshots();
   private final Set<String> masters = new TreeSet<>();
   private final Set<String> draining = new TreeSet<>();
   private long epoch;
+  private static final int APPEND_IDS = 100_000;
+  private final java.util.LinkedHashMap<String, long[]> appended =
+      new java.util.LinkedHashMap<>(1024, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, long[]> eldest) {
+          return size() > APPEND_IDS;
+        }
+      };
 
   public Namespace namespace() {
     return namespace;
@@ -47,6 +65,15 @@ public final class MetadataState {
 
   public Trash trash() {
     return trash;
+  }
+
+  public Snapshots snapshots() {
+    return snapshots;
+  }
+
+  /** Where an append with this request id landed ({@code [offset, size]}), or {@code null}. */
+  public long[] appendResult(String requestId) {
+    return appended.get(requestId);
   }
 
   public long epoch() {
@@ -85,10 +112,12 @@ public final class MetadataState {
       case "put" -> {
         FileInfo file = FileInfo.fromJson(record.getJsonObject("file"));
         FileInfo old = namespace.put(file);
-        if (old != null && !old.id().equals(file.id())) {
+        // New references first, then the old ones go: chunks the two versions share (an append
+        // adding a chunk, a copy-on-write) keep their count and are never collected on the way.
+        chunks.addFile(file, acked);
+        if (old != null) {
           chunks.removeFile(old);
         }
-        chunks.addFile(file, acked);
         return old;
       }
       case "delete" -> {
@@ -125,6 +154,77 @@ public final class MetadataState {
         }
         return null;
       }
+      case "rename" -> {
+        List<FileInfo> moving = new ArrayList<>();
+        List<String> targets = new ArrayList<>();
+        for (Object o : record.getJsonArray("moves")) {
+          JsonObject m = (JsonObject) o;
+          FileInfo f = namespace.remove(m.getString("from"));
+          if (f != null) {
+            moving.add(f);
+            targets.add(m.getString("to"));
+          }
+        }
+        for (int i = 0; i < moving.size(); i++) {
+          FileInfo displaced = namespace.put(moving.get(i).withPath(targets.get(i)));
+          if (displaced != null) {
+            chunks.removeFile(displaced);
+          }
+        }
+        return null;
+      }
+      case "snapshot" -> {
+        Snapshots.Snapshot snap = Snapshots.Snapshot.fromJson(record.getJsonObject("snapshot"));
+        if (snapshots.get(snap.name()) == null) {
+          snapshots.put(snap);
+          snap.files().values().forEach(chunks::addFile);
+        }
+        return null;
+      }
+      case "snapshot-delete" -> {
+        Snapshots.Snapshot snap = snapshots.remove(record.getString("name"));
+        if (snap != null) {
+          snap.files().values().forEach(chunks::removeFile);
+        }
+        return null;
+      }
+      case "version" -> {
+        FileInfo f = namespace.get(record.getString("path"));
+        long chunk = record.getLong("chunk");
+        long version = record.getLong("version");
+        if (f != null && f.id().equals(record.getString("fileId"))) {
+          List<io.vgfs.protocol.ChunkRef> refs = new ArrayList<>();
+          for (io.vgfs.protocol.ChunkRef c : f.chunks()) {
+            refs.add(c.id() == chunk ? new io.vgfs.protocol.ChunkRef(c.id(), version, c.length(),
+                c.crc32c(), List.of()) : c);
+          }
+          namespace.put(f.withChunks(refs));
+        }
+        chunks.update(chunk, version, chunks.get(chunk) == null ? 0 : chunks.get(chunk).length());
+        return null;
+      }
+      case "append" -> {
+        FileInfo f = namespace.get(record.getString("path"));
+        long chunk = record.getLong("chunk");
+        if (f != null && f.id().equals(record.getString("fileId"))) {
+          List<io.vgfs.protocol.ChunkRef> refs = new ArrayList<>();
+          for (io.vgfs.protocol.ChunkRef c : f.chunks()) {
+            refs.add(c.id() == chunk ? new io.vgfs.protocol.ChunkRef(c.id(), c.version(),
+                record.getLong("length"), io.vgfs.protocol.Crc32c.parseHex(record.getString("crc32c")),
+                List.of()) : c);
+          }
+          namespace.put(new FileInfo(f.path(), f.id(), record.getLong("size"), f.created(),
+              record.getLong("modified"), io.vgfs.protocol.Crc32c.parseHex(record.getString("fileCrc")),
+              refs));
+          ChunkTable.Chunk c = chunks.get(chunk);
+          chunks.update(chunk, c == null ? 0 : c.version(), record.getLong("length"));
+        }
+        for (Object o : record.getJsonArray("requests", new JsonArray())) {
+          JsonObject r = (JsonObject) o;
+          appended.put(r.getString("id"), new long[] {r.getLong("offset"), r.getLong("size")});
+        }
+        return null;
+      }
       default -> throw new IllegalArgumentException("unknown metadata record op " + op);
     }
   }
@@ -134,6 +234,8 @@ public final class MetadataState {
     namespace.clear();
     chunks.clear();
     trash.clear();
+    snapshots.clear();
+    appended.clear();
     epoch = header == null ? 0 : header.getLong("epoch", 0L);
     if (header != null && header.getJsonArray("masters") != null) {
       masters.clear();
@@ -148,6 +250,15 @@ public final class MetadataState {
         Trash.Entry t = Trash.Entry.fromJson(e.getJsonObject("trash"));
         trash.add(t);
         chunks.addFile(t.file());
+      } else if (e.containsKey("appended")) {
+        for (Object o : e.getJsonArray("appended")) {
+          JsonArray a = (JsonArray) o;
+          appended.put(a.getString(0), new long[] {a.getLong(1), a.getLong(2)});
+        }
+      } else if (e.containsKey("snapshot")) {
+        Snapshots.Snapshot snap = Snapshots.Snapshot.fromJson(e.getJsonObject("snapshot"));
+        snapshots.put(snap);
+        snap.files().values().forEach(chunks::addFile);
       } else {
         FileInfo file = FileInfo.fromJson(e);
         namespace.put(file);
@@ -168,12 +279,24 @@ public final class MetadataState {
     List<Object> out = new ArrayList<>(namespace.size() + trash.size());
     out.addAll(namespace.snapshot());
     out.addAll(trash.snapshot());
+    out.addAll(snapshots.snapshot());
+    JsonArray ids = new JsonArray();
+    appended.forEach((id, r) -> ids.add(new JsonArray().add(id).add(r[0]).add(r[1])));
+    out.add(new JsonObject().put("appended", ids));
     return out;
   }
 
   /** Encodes an element of {@link #checkpointEntries()}. */
   public static JsonObject encodeEntry(Object o) {
-    return o instanceof Trash.Entry t ? new JsonObject().put("trash", t.toJson())
-        : ((FileInfo) o).toJson();
+    if (o instanceof Trash.Entry t) {
+      return new JsonObject().put("trash", t.toJson());
+    }
+    if (o instanceof Snapshots.Snapshot s) {
+      return new JsonObject().put("snapshot", s.toJson());
+    }
+    if (o instanceof JsonObject j) {
+      return j;
+    }
+    return ((FileInfo) o).toJson();
   }
 }

@@ -55,8 +55,11 @@ final class Repairer {
   private long bytes;
   private long removed;
 
+  private final java.util.function.LongPredicate leased;
+
   Repairer(Vertx vertx, MetadataState state, ServerRegistry registry, MasterOptions options,
-           long epoch) {
+           long epoch, java.util.function.LongPredicate leased) {
+    this.leased = leased;
     this.vertx = vertx;
     this.state = state;
     this.registry = registry;
@@ -96,8 +99,8 @@ final class Repairer {
 
   private void evaluate(long id, Set<String> counting) {
     ChunkTable.Chunk c = state.chunks().get(id);
-    if (c == null || inFlight.containsKey(id)) {
-      return;
+    if (c == null || inFlight.containsKey(id) || leased.test(id)) {
+      return; // a chunk open for appends changes under any copy; looked at when its lease ends
     }
     List<String> good = new ArrayList<>();
     for (String s : c.replicas()) {
@@ -184,7 +187,8 @@ final class Repairer {
     }
     for (long id : state.chunks().held(fullest.id())) {
       ChunkTable.Chunk c = state.chunks().get(id);
-      if (c != null && !inFlight.containsKey(id) && !c.replicas().contains(emptiest.id())
+      if (c != null && !inFlight.containsKey(id) && !leased.test(id)
+          && !c.replicas().contains(emptiest.id())
           && !state.chunks().deleting(emptiest.id(), id, now)) {
         // Moving must not overshoot: the chunk has to shrink the gap.
         double after = (fullest.used() - c.length) / (double) fullest.capacity()

@@ -15,9 +15,10 @@ package io.vgfs.protocol;
  *       <td>{@link Allocation}</td></tr>
  *   <tr><td>{@link #COMMIT}</td>
  *       <td>{@code {path, id, size, crc32c, chunks: [ChunkRef without replicas],
- *           replicas: [[serverId]] (per chunk, who acknowledged it)}}</td>
+ *           replicas: [[serverId]] (per chunk, who acknowledged it), ifMatch?, ifNoneMatch?}};
+ *           a condition that does not hold fails with {@code PRECONDITION_FAILED}</td>
  *       <td>{@link FileInfo}</td></tr>
- *   <tr><td>{@link #LOOKUP}</td><td>{@code {path}}</td>
+ *   <tr><td>{@link #LOOKUP}</td><td>{@code {path, snapshot?}}</td>
  *       <td>{@link FileInfo} with chunks and their live replicas</td></tr>
  *   <tr><td>{@link #STAT}</td><td>{@code {path}}</td><td>{@link FileInfo} without chunks</td></tr>
  *   <tr><td>{@link #LIST}</td><td>{@code {prefix, after?, limit?}}</td>
@@ -36,6 +37,19 @@ package io.vgfs.protocol;
  *       <td>{@code {files: [{path, id, size, deletedAt, purgeAt}]}}</td></tr>
  *   <tr><td>{@link #TRASH_RESTORE}</td><td>{@code {path, id?}}</td>
  *       <td>{@link FileInfo}: the restored file (the latest deleted version unless {@code id})</td></tr>
+ *   <tr><td>{@link #RENAME}</td><td>{@code {from, to, overwrite?}}: a file, or every file under
+ *       the directory {@code from}, atomically</td><td>{@code {moved: n}}</td></tr>
+ *   <tr><td>{@link #APPEND_LOCATE}</td><td>{@code {path, requestId, length, ifMatch?,
+ *       ifNoneMatch?, full?: chunk, failed?: [serverId]}}</td>
+ *       <td>{@code {done: true, offset, size}} when the request id already landed, else where to
+ *       append: {@code {chunk, version, epoch, primary: ServerAddress, maxRecord}}</td></tr>
+ *   <tr><td>{@link #APPEND_REPORT} (from a primary)</td><td>{@code {path, fileId, chunk, version,
+ *       server, length, crc32c, records: [{id, offset, length, ifMatch?}]}}</td>
+ *       <td>{@code {fileOffset, leaseMs, results: [{offset, size} | {error, message}]}}</td></tr>
+ *   <tr><td>{@link #SNAPSHOT_CREATE}</td><td>{@code {name, source}}</td>
+ *       <td>{@code {name, source, createdAt, files, bytes}}</td></tr>
+ *   <tr><td>{@link #SNAPSHOT_LIST}</td><td>{@code {}}</td><td>{@code {snapshots: [...]}}</td></tr>
+ *   <tr><td>{@link #SNAPSHOT_DELETE}</td><td>{@code {name}}</td><td>{@code {name, deleted}}</td></tr>
  *   <tr><td>{@link #DRAIN}</td><td>{@code {server, drain: bool}}</td>
  *       <td>{@code {server, draining, remaining}}</td></tr>
  * </table>
@@ -103,6 +117,12 @@ public final class Addresses {
   public static final String TRASH_LIST = "vgfs.master.trash.list";
   public static final String TRASH_RESTORE = "vgfs.master.trash.restore";
   public static final String DRAIN = "vgfs.master.drain";
+  public static final String RENAME = "vgfs.master.rename";
+  public static final String APPEND_LOCATE = "vgfs.master.append.locate";
+  public static final String APPEND_REPORT = "vgfs.master.append.report";
+  public static final String SNAPSHOT_CREATE = "vgfs.master.snapshot.create";
+  public static final String SNAPSHOT_LIST = "vgfs.master.snapshot.list";
+  public static final String SNAPSHOT_DELETE = "vgfs.master.snapshot.delete";
 
   /** Where chunkserver {@code serverId} takes commands from the master. */
   public static String chunkserver(String serverId) {

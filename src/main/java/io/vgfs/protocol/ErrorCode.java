@@ -26,6 +26,10 @@ public enum ErrorCode {
   UNAVAILABLE(5030, 503, true),
   /** Every replica of a chunk failed to deliver correct bytes. */
   DATA_UNAVAILABLE(5033, 503, true),
+  /** An append does not fit in the file's last chunk: the writer asks for a new one. */
+  CHUNK_FULL(4092, 409, true),
+  /** The chunkserver holds no valid append lease for the chunk: ask the master again. */
+  NOT_PRIMARY(5035, 503, true),
   IO_ERROR(5000, 500, false),
   INTERNAL(5001, 500, false);
 

@@ -48,8 +48,11 @@ final class FileUpload {
   private boolean ended;
   private long size;
 
+  private final io.vgfs.client.WriteOptions conditions;
+
   FileUpload(MasterClient master, DataChannelPool pool, Durability durability, String path,
-             ReadStream<Buffer> source) {
+             ReadStream<Buffer> source, io.vgfs.client.WriteOptions conditions) {
+    this.conditions = conditions;
     this.master = master;
     this.pool = pool;
     this.durability = durability;
@@ -117,7 +120,7 @@ final class FileUpload {
     Future<Void> window = unacked.size() > MAX_UNACKED_CHUNKS
         ? unacked.get(0).acked().mapEmpty() : Future.succeededFuture();
     window.compose(v -> master.request(Addresses.ALLOCATE,
-            new JsonObject().put("path", path).put("upload", uploadId)))
+            conditions.applyTo(new JsonObject().put("path", path).put("upload", uploadId))))
         .compose(json -> ChunkWriter.open(Allocation.fromJson(json), pool, durability))
         .onComplete(ar -> {
           opening = false;
@@ -133,7 +136,10 @@ final class FileUpload {
           Buffer rest = held;
           held = null;
           onData(rest);
-          if (!result.future().isComplete() && current != null && !current.writeQueueFull()) {
+          // More input is wanted unless a chunk is being opened or the socket is full; the held
+          // bytes may have filled the new chunk exactly, leaving no chunk open at all.
+          if (!result.future().isComplete() && !opening
+              && (current == null || !current.writeQueueFull())) {
             source.resume();
           }
           maybeFinish();
@@ -176,7 +182,8 @@ final class FileUpload {
       replicas.add(new JsonArray(new ArrayList<>(w.replicas())));
       crc = Crc32c.combine(crc, w.chunk().crc32c(), w.chunk().length());
     }
-    JsonObject req = new JsonObject().put("path", path).put("id", uploadId).put("size", size)
+    JsonObject req = conditions.applyTo(new JsonObject()).put("path", path).put("id", uploadId)
+        .put("size", size)
         .put("crc32c", Crc32c.hex(crc)).put("chunks", refs).put("replicas", replicas);
     return master.request(Addresses.COMMIT, req).map(FileInfo::fromJson);
   }

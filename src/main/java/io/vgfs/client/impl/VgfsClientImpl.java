@@ -12,6 +12,9 @@ import io.vgfs.client.FileReadStream;
 import io.vgfs.client.ListResult;
 import io.vgfs.client.VgfsClient;
 import io.vgfs.client.VgfsClientOptions;
+import io.vgfs.client.WriteOptions;
+import io.vgfs.client.AppendOptions;
+import io.vgfs.client.AppendResult;
 import io.vgfs.protocol.Addresses;
 import io.vgfs.protocol.ChunkRef;
 import io.vgfs.protocol.ErrorCode;
@@ -48,6 +51,16 @@ public final class VgfsClientImpl implements VgfsClient {
 
   @Override
   public Future<FileInfo> write(String path, ReadStream<Buffer> data) {
+    return write(path, data, new WriteOptions());
+  }
+
+  @Override
+  public Future<FileInfo> write(String path, Buffer data, WriteOptions options) {
+    return onContext(() -> write(path, new BufferReadStream(context, data), options));
+  }
+
+  @Override
+  public Future<FileInfo> write(String path, ReadStream<Buffer> data, WriteOptions options) {
     String p;
     try {
       p = PathRules.file(path);
@@ -57,13 +70,24 @@ public final class VgfsClientImpl implements VgfsClient {
     }
     // Pause now, on the caller's turn, so no byte is lost while we hop contexts.
     data.pause();
-    return onContext(() -> new FileUpload(master, pool, options.getDurability(), p, data)
-        .start(chunkSize()));
+    return onContext(() -> new FileUpload(master, pool, this.options.getDurability(), p, data,
+        options).start(chunkSize()));
   }
 
   @Override
   public Future<FileInfo> write(String path, Buffer data) {
-    return onContext(() -> write(path, new BufferReadStream(context, data)));
+    return write(path, data, new WriteOptions());
+  }
+
+  @Override
+  public Future<AppendResult> append(String path, Buffer data) {
+    return append(path, data, new AppendOptions());
+  }
+
+  @Override
+  public Future<AppendResult> append(String path, Buffer data, AppendOptions options) {
+    return onContext(() -> new Appender(vertx, master, pool, this.options.getFailoverTimeoutMs() * 2)
+        .append(PathRules.file(path), data, options));
   }
 
   @Override
@@ -73,12 +97,25 @@ public final class VgfsClientImpl implements VgfsClient {
 
   @Override
   public Future<FileReadStream> read(String path, long offset, long length) {
+    return read(null, path, offset, length);
+  }
+
+  @Override
+  public Future<FileReadStream> readSnapshot(String snapshot, String path) {
+    return read(snapshot, path, 0, Long.MAX_VALUE);
+  }
+
+  private Future<FileReadStream> read(String snapshot, String path, long offset, long length) {
     return onContext(() -> {
       String p = PathRules.file(path);
       if (length < 0) {
         throw new VgfsException(ErrorCode.INVALID_RANGE, "length must not be negative");
       }
-      return master.request(Addresses.LOOKUP, new JsonObject().put("path", p)).map(json -> {
+      JsonObject lookup = new JsonObject().put("path", p);
+      if (snapshot != null) {
+        lookup.put("snapshot", snapshot);
+      }
+      return master.request(Addresses.LOOKUP, lookup).map(json -> {
         FileInfo f = FileInfo.fromJson(json);
         long start = offset < 0 ? Math.max(0, f.size() + offset) : offset;
         if (start > f.size() || (start == f.size() && f.size() > 0 && length > 0)) {
@@ -89,14 +126,15 @@ public final class VgfsClientImpl implements VgfsClient {
         return new FileReadStreamImpl(context, f, start, len,
             (chunk, from, to, sink, relocate) -> new ChunkFetch(vertx, pool, master,
                 options.getReadStallTimeoutMs(), chunk, from, to, sink, relocate),
-            chunkId -> relocate(p, chunkId));
+            chunkId -> relocate(lookup, chunkId));
       });
     });
   }
 
   // Fresh locations of a chunk, when every replica we knew of failed us.
-  private Future<ChunkRef> relocate(String path, long chunkId) {
-    return master.request(Addresses.LOOKUP, new JsonObject().put("path", path)).map(json -> {
+  private Future<ChunkRef> relocate(JsonObject lookup, long chunkId) {
+    String path = lookup.getString("path");
+    return master.request(Addresses.LOOKUP, lookup).map(json -> {
       for (ChunkRef c : FileInfo.fromJson(json).chunks()) {
         if (c.id() == chunkId) {
           return c;
@@ -130,8 +168,16 @@ public final class VgfsClientImpl implements VgfsClient {
 
   @Override
   public Future<ListResult> list(String prefix, String after, int limit) {
+    return listSnapshot(null, prefix, after, limit);
+  }
+
+  @Override
+  public Future<ListResult> listSnapshot(String snapshot, String prefix, String after, int limit) {
     return onContext(() -> {
       JsonObject req = new JsonObject().put("prefix", PathRules.prefix(prefix)).put("limit", limit);
+      if (snapshot != null) {
+        req.put("snapshot", snapshot);
+      }
       if (after != null) {
         req.put("after", after);
       }
@@ -148,10 +194,18 @@ public final class VgfsClientImpl implements VgfsClient {
 
   @Override
   public Future<Void> delete(String path) {
+    return delete(path, null);
+  }
+
+  @Override
+  public Future<Void> delete(String path, String ifMatch) {
     return onContext(() -> {
       int[] attempts = new int[1];
-      return master.request(Addresses.DELETE, new JsonObject().put("path", PathRules.file(path)),
-              attempts)
+      JsonObject req = new JsonObject().put("path", PathRules.file(path));
+      if (ifMatch != null) {
+        req.put("ifMatch", ifMatch);
+      }
+      return master.request(Addresses.DELETE, req, attempts)
           .<Void>mapEmpty()
           .recover(t -> {
             // A retried delete that finds nothing: an earlier attempt got through.
@@ -161,6 +215,30 @@ public final class VgfsClientImpl implements VgfsClient {
             return Future.failedFuture(t);
           });
     });
+  }
+
+  @Override
+  public Future<Integer> rename(String from, String to, boolean overwrite) {
+    return onContext(() -> master.request(Addresses.RENAME, new JsonObject().put("from", from)
+        .put("to", to).put("overwrite", overwrite)).map(j -> j.getInteger("moved")));
+  }
+
+  @Override
+  public Future<JsonObject> snapshot(String source, String name) {
+    return onContext(() -> master.request(Addresses.SNAPSHOT_CREATE,
+        new JsonObject().put("source", source).put("name", name)));
+  }
+
+  @Override
+  public Future<JsonArray> snapshots() {
+    return onContext(() -> master.request(Addresses.SNAPSHOT_LIST, new JsonObject())
+        .map(j -> j.getJsonArray("snapshots")));
+  }
+
+  @Override
+  public Future<Void> deleteSnapshot(String name) {
+    return onContext(() -> master.request(Addresses.SNAPSHOT_DELETE,
+        new JsonObject().put("name", name)).mapEmpty());
   }
 
   @Override

@@ -15,7 +15,19 @@ public enum FrameType {
   /** Binary {@link ReadHeader}, followed on the wire by the raw bytes it announces. */
   READ_OK(6, false),
   /** JSON {@link ErrorFrame}: the exchange failed; the sender closes the connection after it. */
-  ERROR(7, true);
+  ERROR(7, true),
+  /**
+   * JSON {@code {chunk, version, epoch, requestId, length, ifMatch?}} to a chunk's primary,
+   * followed on the wire by {@code length} raw bytes: one record to append.
+   */
+  APPEND(8, true),
+  /**
+   * JSON {@code {chunk, version, epoch, offset, length}} from the primary to a secondary, followed
+   * by {@code length} raw bytes: records to append at exactly {@code offset}.
+   */
+  APPEND_FWD(9, true),
+  /** JSON {@code {offset, size}}: the record landed at file offset {@code offset}. */
+  APPEND_OK(10, true);
 
   private final int code;
   private final boolean json;

@@ -38,5 +38,15 @@
  * </pre>
  * {@code [start, start + count)} is the block-aligned cover of the request; the reader verifies
  * each block before using it and keeps only the bytes it asked for.
+ *
+ * <h2>Append a record (through the chunk's primary)</h2>
+ * <pre>
+ * writer → P: APPEND {chunk, version, epoch, requestId, length, ifMatch?}, then length raw bytes
+ *        P orders the record after those before it (records are batched), appends locally, and
+ *        P → S: APPEND_FWD {chunk, version, epoch, offset, length}, then the raw bytes
+ *        P ← S: APPEND_OK {offset}                 (each secondary appends at exactly offset)
+ *        P reports the batch to the master, which makes it part of the file
+ * writer ← P: APPEND_OK {offset, size}   or ERROR {CHUNK_FULL | NOT_PRIMARY | STALE_EPOCH | ...}
+ * </pre>
  */
 package io.vgfs.protocol.data;
