@@ -84,6 +84,20 @@ final class AppendService {
     return l != null && System.nanoTime() < l.expiresNanos();
   }
 
+  /**
+   * A chunkserver died: leases it took part in end now, so their chunks can be repaired (the next
+   * append grants a new lease, which bumps the version on every replica, copies included).
+   */
+  void serverDied(String server) {
+    leases.values().removeIf(l -> {
+      if (l.primary().equals(server) || l.secondaries().contains(server)) {
+        metadata.state().chunks().needsAttention(l.chunk());
+        return true;
+      }
+      return false;
+    });
+  }
+
   /** Forgets expired leases; their chunks are looked at again by the repairer. */
   void expireLeases(long now) {
     leases.values().removeIf(l -> {
@@ -121,7 +135,7 @@ final class AppendService {
   }
 
   private Future<JsonObject> locateNow(String path, String requestId, long length, JsonObject req) {
-    long[] done = metadata.state().appendResult(requestId);
+    long[] done = metadata.state().appendResult(path, requestId);
     if (done != null) {
       return metadata.barrier().map(v -> new JsonObject().put("done", true)
           .put("offset", done[0]).put("size", done[1]).put("length", done[1] - done[0]));
@@ -133,9 +147,15 @@ final class AppendService {
     req.getJsonArray("failed", new JsonArray()).forEach(o -> failed.add((String) o));
     Long full = req.getLong("full");
     Long refused = req.getLong("refused");
-    return ready.compose(f -> lastChunk(f, length, full))
-        .compose(f -> lease(f, failed, refused != null && refused == last(f).id()))
-        .map(grant -> grant);
+    long triedVersion = req.getLong("version", -1L);
+    return ready.compose(f -> lastChunk(f, length, full)).compose(f -> {
+      // A writer's complaint is about the lease it tried; if a newer one was granted since
+      // (another writer complained first), it does not apply to it.
+      Lease current = leases.get(last(f).id());
+      boolean outdated = current != null && current.version() > triedVersion;
+      boolean refusedNow = !outdated && refused != null && refused == last(f).id();
+      return lease(f, outdated ? Set.of() : failed, refusedNow);
+    });
   }
 
   private Future<FileInfo> create(String path) {

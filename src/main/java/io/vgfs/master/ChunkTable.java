@@ -320,6 +320,14 @@ public final class ChunkTable {
     }
   }
 
+  /** Has a server delete its copy of a chunk that is not one of the chunk's replicas. */
+  public void discard(long chunkId, String server) {
+    Chunk c = chunks.get(chunkId);
+    if (c == null || !c.replicas.contains(server)) {
+      deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(chunkId);
+    }
+  }
+
   /** Takes the chunks whose replica count may be wrong since last asked. */
   public List<Long> takeAttention(int max) {
     List<Long> out = new ArrayList<>();

@@ -256,6 +256,7 @@ public class MasterVerticle extends VerticleBase {
     servers = new ServerService(vertx, metadata, registry, options, mirror, masterId, epoch,
         this::mastersJson, repairer);
     state.chunks().attendAll(); // a new term looks at every chunk once
+    servers.onDeath(appends::serverDied);
     servers.expectReports(knownServers, System.currentTimeMillis());
     files.awaitReports(servers::reportsIn);
     FileService.Fence fenced = h -> req -> admit(req).compose(v -> h.apply(req));

@@ -71,9 +71,12 @@ public final class MetadataState {
     return snapshots;
   }
 
-  /** Where an append with this request id landed ({@code [offset, size]}), or {@code null}. */
-  public long[] appendResult(String requestId) {
-    return appended.get(requestId);
+  /**
+   * Where an append to {@code path} with this request id landed ({@code [offset, size]}), or
+   * {@code null}. Ids are per file: the same key on two files names two appends.
+   */
+  public long[] appendResult(String path, String requestId) {
+    return appended.get(path + "\u0000" + requestId);
   }
 
   public long epoch() {
@@ -221,7 +224,8 @@ public final class MetadataState {
         }
         for (Object o : record.getJsonArray("requests", new JsonArray())) {
           JsonObject r = (JsonObject) o;
-          appended.put(r.getString("id"), new long[] {r.getLong("offset"), r.getLong("size")});
+          appended.put(record.getString("path") + "\u0000" + r.getString("id"),
+              new long[] {r.getLong("offset"), r.getLong("size")});
         }
         return null;
       }

@@ -33,7 +33,8 @@ final class Repairer {
   private static final Logger log = LoggerFactory.getLogger(Repairer.class);
   private static final int PER_SERVER = 2;
 
-  private record Task(long chunk, String source, String target, boolean move, long length) {
+  private record Task(long chunk, String source, String target, boolean move, long length,
+                      long version) {
   }
 
   private record Need(long chunk, int live) {
@@ -151,7 +152,7 @@ final class Repairer {
     if (source == null || target == null) {
       return false;
     }
-    copy(new Task(id, source, target, false, c.length));
+    copy(new Task(id, source, target, false, c.length, c.version));
     return true;
   }
 
@@ -196,7 +197,7 @@ final class Repairer {
         if (after < -options.balanceSpread() / 100.0) {
           return;
         }
-        copy(new Task(id, fullest.id(), emptiest.id(), true, c.length));
+        copy(new Task(id, fullest.id(), emptiest.id(), true, c.length, c.version));
         return;
       }
     }
@@ -219,6 +220,13 @@ final class Repairer {
             failures++;
             log.warn("copying chunk {} from {} to {} failed: {}", Long.toHexString(t.chunk()),
                 t.source(), t.target(), ar.cause().getMessage());
+            state.chunks().needsAttention(t.chunk());
+            return;
+          }
+          ChunkTable.Chunk now = state.chunks().get(t.chunk());
+          if (now == null || now.version() != t.version() || now.length() != t.length()) {
+            // Appended to (or collected) while it was being copied: the copy is stale.
+            state.chunks().discard(t.chunk(), t.target());
             state.chunks().needsAttention(t.chunk());
             return;
           }

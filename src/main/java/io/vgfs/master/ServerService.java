@@ -40,6 +40,12 @@ final class ServerService {
   private final io.vertx.core.Vertx vertx;
   private long reportsTimer = -1;
   private final Repairer repairer;
+  private java.util.function.Consumer<String> deaths = id -> { };
+
+  /** Who to tell when a chunkserver dies. */
+  void onDeath(java.util.function.Consumer<String> listener) {
+    this.deaths = listener;
+  }
 
   ServerService(io.vertx.core.Vertx vertx, Metadata metadata, ServerRegistry registry,
                 MasterOptions options, ClusterMirror mirror, String masterId, long epoch,
@@ -166,6 +172,7 @@ final class ServerService {
   /** Declares servers dead whose heartbeats stopped; called periodically. */
   void checkHealth(long now) {
     for (String id : registry.newlyDead(now, dead)) {
+      deaths.accept(id);
       int lost = metadata.state().chunks().removeServer(id);
       log.warn("chunkserver {} is dead; {} chunk replicas lost with it", id, lost);
     }
@@ -175,6 +182,7 @@ final class ServerService {
   void nodeLeft(String nodeId) {
     for (String id : registry.nodeLeft(nodeId)) {
       dead.add(id);
+      deaths.accept(id);
       int lost = metadata.state().chunks().removeServer(id);
       log.warn("chunkserver {} left the cluster; {} chunk replicas lost with it", id, lost);
     }

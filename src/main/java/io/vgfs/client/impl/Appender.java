@@ -56,6 +56,14 @@ final class Appender {
 
   private void attempt(String path, Buffer data, AppendOptions options, String requestId, int n,
                        Long full, Long refused, Set<String> failed, Promise<AppendResult> result) {
+    attempt(path, data, options, requestId, n, full, refused, -1, failed, result);
+  }
+
+  // `version`: the lease version the previous attempt used, so the master can tell whether the
+  // complaint (refused, failed servers) is about its current lease.
+  private void attempt(String path, Buffer data, AppendOptions options, String requestId, int n,
+                       Long full, Long refused, long version, Set<String> failed,
+                       Promise<AppendResult> result) {
     if (n >= MAX_ATTEMPTS || System.nanoTime() > deadlineNanos) {
       result.tryFail(new VgfsException(ErrorCode.UNAVAILABLE, "append to " + path
           + " did not succeed after " + n + " attempts"));
@@ -75,6 +83,9 @@ final class Appender {
     if (refused != null) {
       req.put("refused", refused);
     }
+    if (version >= 0) {
+      req.put("version", version);
+    }
     master.request(Addresses.APPEND_LOCATE, req).onComplete(ar -> {
       if (ar.failed()) {
         result.tryFail(ar.cause());
@@ -88,6 +99,7 @@ final class Appender {
       }
       ServerAddress primary = ServerAddress.fromJson(grant.getJsonObject("primary"));
       long chunk = grant.getLong("chunk");
+      long leaseVersion = grant.getLong("version");
       send(primary, grant, requestId, data, options.getIfMatch()).onComplete(sent -> {
         if (sent.succeeded()) {
           JsonObject ok = sent.result();
@@ -116,7 +128,7 @@ final class Appender {
         Long f = nextFull;
         Long r = nextRefused;
         vertx.setTimer(Math.min(10L * (n + 1), 200), t ->
-            attempt(path, data, options, requestId, n + 1, f, r, failed, result));
+            attempt(path, data, options, requestId, n + 1, f, r, leaseVersion, failed, result));
       });
     });
   }
