@@ -31,7 +31,8 @@ import java.util.List;
  * @param workloads        which parts run: limits, large, small, meta, memory
  * @param settleMs         pause before each measured run (background deletes, GC)
  * @param chunkSize        vgfs chunk size and HDFS block size
- * @param vgfsJvmFlags     extra JVM flags for the vgfs processes (none: as shipped)
+ * @param gatewayJvmFlags  extra JVM flags for the gateway processes (none: as shipped),
+ *                         e.g. {@code -Xmx128m} to see the memory workload under a small heap
  * @param targets          which targets run: vgfs-client, vgfs-http, hdfs
  */
 public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> smallSizes,
@@ -39,7 +40,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
                           int reps, int warmups, int warmupOps, int memoryClients,
                           long memoryStreamSize, long limitSize, List<String> levels,
                           List<String> workloads, long settleMs, long chunkSize,
-                          List<String> vgfsJvmFlags, List<String> targets) {
+                          List<String> gatewayJvmFlags, List<String> targets) {
 
   public static BenchConfig fromSystemProperties() {
     List<Long> sizes = new ArrayList<>();
@@ -66,7 +67,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         list("bench.workloads", "limits,large,small,meta,memory"),
         integer("bench.settleMs", 1_000),
         bytes("bench.chunkSize", "64MiB"),
-        list("bench.vgfsJvmFlags", ""),
+        list("bench.gatewayJvmFlags", ""),
         list("bench.targets", "vgfs-client,vgfs-http,hdfs"));
     if (c.largeFile > Integer.MAX_VALUE - 8 || c.memoryStreamSize > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("bench.largeFile and bench.memoryStreamSize must be < 2 GiB");
@@ -93,7 +94,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         .put("levels", new io.vertx.core.json.JsonArray(levels))
         .put("workloads", new io.vertx.core.json.JsonArray(workloads)).put("settleMs", settleMs)
         .put("chunkSize", chunkSize)
-        .put("vgfsJvmFlags", new io.vertx.core.json.JsonArray(vgfsJvmFlags))
+        .put("gatewayJvmFlags", new io.vertx.core.json.JsonArray(gatewayJvmFlags))
         .put("targets", new io.vertx.core.json.JsonArray(targets));
   }
 

@@ -17,8 +17,8 @@ import java.util.List;
 /**
  * {@code chart.png}: bar charts of the medians, vgfs (client and HTTP) next to HDFS, one panel
  * per unit (large-file MB/s, small-file files/s per size, stat and list ops/s, vgfs memory),
- * drawn by XChart without a display ({@code -Djava.awt.headless=true}). A missing bar is a
- * figure that was not measured.
+ * drawn by XChart without a display ({@code -Djava.awt.headless=true}). A bar of 0 is a figure
+ * that was not measured (or failed).
  */
 final class ChartWriter {
 
@@ -68,7 +68,10 @@ final class ChartWriter {
   private CategoryChart chart(String title, String unit) {
     CategoryChart c = new CategoryChartBuilder().width(W).height(H).title(title).yAxisTitle(unit)
         .build();
-    c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+    c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+    c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+    c.getStyler().setYAxisDecimalPattern("#,###");
+    c.getStyler().setDecimalPattern("#,###");
     c.getStyler().setLabelsVisible(true);
     c.getStyler().setAvailableSpaceFill(0.8);
     return c;
@@ -79,27 +82,32 @@ final class ChartWriter {
                               List<String> labels) {
     CategoryChart c = chart(title, unit);
     List<String> categories = new ArrayList<>();
+    List<String[]> cells = new ArrayList<>(); // {level, workload} per category, measured ones only
     for (String level : config.levels()) {
-      for (String label : labels) {
-        categories.add(label + " " + level);
+      for (int i = 0; i < workloads.size(); i++) {
+        String w = workloads.get(i);
+        boolean measured = SERIES.stream().anyMatch(s -> results.get(w, level, s[0]) != null);
+        if (measured) {
+          categories.add(labels.get(i) + " " + level);
+          cells.add(new String[] {level, w});
+        }
       }
+    }
+    if (categories.isEmpty()) {
+      c.addSeries("not measured", List.of("-"), List.of(0.0));
+      return c;
     }
     for (String[] s : SERIES) {
       List<Double> y = new ArrayList<>();
       boolean any = false;
-      for (String level : config.levels()) {
-        for (String w : workloads) {
-          Results.Series r = results.get(w, level, s[0]);
-          any |= r != null;
-          y.add(r == null ? 0.0 : Math.round(r.median() * 10) / 10.0);
-        }
+      for (String[] cell : cells) {
+        Results.Series r = results.get(cell[1], cell[0], s[0]);
+        any |= r != null;
+        y.add(r == null || r.values.isEmpty() ? 0.0 : Math.round(r.median() * 10) / 10.0);
       }
       if (any) {
         c.addSeries(s[1], categories, y);
       }
-    }
-    if (c.getSeriesMap().isEmpty()) {
-      c.addSeries("not measured", categories, categories.stream().map(x -> 0.0).toList());
     }
     return c;
   }
@@ -117,7 +125,7 @@ final class ChartWriter {
       for (String n : names) {
         Results.Series r = results.get(n, level, "vgfs-http");
         any |= r != null;
-        y.add(r == null ? 0.0 : Math.round(r.median() * 10) / 10.0);
+        y.add(r == null || r.values.isEmpty() ? 0.0 : Math.round(r.median() * 10) / 10.0);
       }
       if (any) {
         c.addSeries("vgfs " + level, categories, y);

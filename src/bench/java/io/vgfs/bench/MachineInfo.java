@@ -39,6 +39,30 @@ final class MachineInfo {
     return m;
   }
 
+  /** The commit the jar was built from, {@code +dirty} when src/main has uncommitted changes. */
+  static String gitCommit() {
+    try {
+      String head = run("git", "rev-parse", "--short", "HEAD");
+      String dirty = run("git", "status", "--porcelain", "src/main");
+      return head == null ? null : head + (dirty == null || dirty.isEmpty() ? "" : "+dirty");
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static String run(String... command) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      return p.waitFor() == 0 ? out : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
   static String read(String file) {
     try {
       return Files.readString(Path.of(file)).trim();

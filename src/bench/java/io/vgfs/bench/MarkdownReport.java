@@ -80,6 +80,11 @@ final class MarkdownReport {
           machine.getJsonObject("disk").getValue("type"),
           machine.getJsonObject("disk").getValue("freeGiB"), machine.getValue("date")));
     }
+    JsonObject vgfsInfo = (JsonObject) results.info("vgfs");
+    if (vgfsInfo != null && vgfsInfo.getString("commit") != null) {
+      md.append("vgfs commit ").append(vgfsInfo.getString("commit")).append("; HDFS ")
+          .append(hdfsVersion()).append(".\n\n");
+    }
     md.append(String.format(Locale.ROOT, "Medians of %d repetitions (min–max) after %d warm-up "
             + "runs, systems alternating; MB/s = 10^6 B/s. vgfs `sync` is compared with HDFS "
             + "`dfs.datanode.synconclose=true`, vgfs `buffered` with HDFS as shipped. Large file "
@@ -113,6 +118,17 @@ final class MarkdownReport {
     machineLimits(md);
     md.append("\nRaw numbers of every run: `results.json`; chart: `chart.png`.\n");
     return md.toString();
+  }
+
+  private String hdfsVersion() {
+    JsonObject hdfs = (JsonObject) results.info("hdfs");
+    if (hdfs == null) {
+      return "not run";
+    }
+    for (String level : hdfs.fieldNames()) {
+      return hdfs.getJsonObject(level).getString("version") + " MiniDFSCluster";
+    }
+    return "not run";
   }
 
   private void memory(StringBuilder md) {

@@ -94,8 +94,14 @@ final class VgfsClientTarget implements FsTarget {
     return cf(client().delete(path));
   }
 
+  /** Deletes, then waits until the master has purged them from its trash (space reclaimed). */
   @Override
   public void removeAll(String dir) {
+    deleteAll(dir);
+    TrashWait.until(dir, () -> cf(client().trash(dir + "/")).join().isEmpty());
+  }
+
+  private void deleteAll(String dir) {
     while (true) {
       ListResult page = cf(client().list(dir + "/", null, 1_000)).join();
       if (page.files().isEmpty()) {

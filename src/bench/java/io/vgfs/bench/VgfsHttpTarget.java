@@ -112,8 +112,17 @@ final class VgfsHttpTarget implements FsTarget {
     });
   }
 
+  /** Deletes, then waits until the master has purged them from its trash (space reclaimed). */
   @Override
   public void removeAll(String dir) {
+    deleteAll(dir);
+    HttpRequest trash = HttpRequest.newBuilder(URI.create(base + "/api/v1/trash?prefix="
+        + enc(dir + "/"))).timeout(Duration.ofMinutes(1)).GET().build();
+    TrashWait.until(dir, () -> new JsonObject(expect(http.sendAsync(trash,
+        HttpResponse.BodyHandlers.ofString()).join(), 200)).getJsonArray("files").isEmpty());
+  }
+
+  private void deleteAll(String dir) {
     while (true) {
       JsonArray files = listPage(dir, null, 1_000).join();
       if (files.isEmpty()) {

@@ -26,6 +26,14 @@ import java.util.concurrent.TimeUnit;
  */
 final class VgfsSystem implements AutoCloseable {
 
+  /**
+   * Every process's flags besides its role's: replication 3, 64 MiB chunks (the chunk size is a
+   * knob), and deleted files purged at once rather than kept restorable for 24 h, as HDFS's
+   * {@code FileSystem.delete} does; otherwise a full run leaves tens of GB in the trash.
+   */
+  private static final List<String> BASE_FLAGS = List.of("--replication", "3",
+      "--trash-retention", "0");
+
   private final BenchConfig config;
   private final ProcessCluster processes;
   private ProcessCluster.Proc master;
@@ -45,8 +53,9 @@ final class VgfsSystem implements AutoCloseable {
 
   /** Starts the processes and joins their cluster; everything is stopped again on failure. */
   static VgfsSystem start(BenchConfig config, Path dir) {
-    VgfsSystem s = new VgfsSystem(config, new ProcessCluster(dir, "--chunk-size",
-        String.valueOf(config.chunkSize()), "--replication", "3"));
+    List<String> flags = new ArrayList<>(BASE_FLAGS);
+    flags.addAll(List.of("--chunk-size", String.valueOf(config.chunkSize())));
+    VgfsSystem s = new VgfsSystem(config, new ProcessCluster(dir, flags.toArray(String[]::new)));
     try {
       s.launch();
       s.awaitUp();
@@ -71,7 +80,7 @@ final class VgfsSystem implements AutoCloseable {
       cs.awaitReady(120_000);
     }
     for (String level : config.levels()) {
-      ProcessCluster.Proc gw = processes.gateway("gateway-" + level, config.vgfsJvmFlags(),
+      ProcessCluster.Proc gw = processes.gateway("gateway-" + level, config.gatewayJvmFlags(),
           "--durability", level);
       gateways.put(level, gw);
       gw.awaitReady(120_000);
@@ -135,11 +144,12 @@ final class VgfsSystem implements AutoCloseable {
     JsonObject gw = new JsonObject();
     gateways.forEach((level, p) -> gw.put(level, "--durability " + level));
     return new JsonObject()
+        .put("commit", MachineInfo.gitCommit())
         .put("processes", "master, 3 chunkservers, " + gateways.size()
             + " gateways (one per durability level), separate JVMs from target/vgfs.jar")
         .put("flags", new JsonArray(List.of("--chunk-size", String.valueOf(config.chunkSize()),
-            "--replication", "3")))
-        .put("jvmFlags", new JsonArray(config.vgfsJvmFlags()))
+            "--replication", "3", "--trash-retention", "0")))
+        .put("gatewayJvmFlags", new JsonArray(config.gatewayJvmFlags()))
         .put("gateways", gw)
         .put("clientDurability", "VgfsClientOptions.setDurability(SYNC|BUFFERED) per level")
         .put("clients", config.concurrency() + " VgfsClient instances, one event-loop context each")

@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -19,9 +20,10 @@ import java.util.SplittableRandom;
  *
  * <p>Order: machine limits; then vgfs is started as separate processes (kept for the whole run)
  * and, for each durability level, a fresh MiniDFSCluster at the matching setting, with the
- * large-file and small-file workloads alternating between the systems; the metadata and memory
- * workloads run at the first level only (they do not depend on it). Results are written even
- * when a workload fails, with whatever was measured.
+ * large-file and small-file workloads alternating between the systems. The memory workload runs
+ * once, at the first level; the metadata workload runs last, at the last level (neither depends
+ * on the level, and the metadata namespace is never cleaned up: nothing is measured after it).
+ * Results are written even when a workload fails, with whatever was measured.
  */
 class VgfsVsHdfsBench {
 
@@ -69,15 +71,27 @@ class VgfsVsHdfsBench {
       JsonObject hdfsInfo = new JsonObject();
       results.put("hdfs", hdfsInfo);
       String first = config.levels().get(0);
+      String last = config.levels().get(config.levels().size() - 1);
       for (String level : config.levels()) {
         boolean syncOnClose = level.equals("sync");
         BenchLog.info("level %s: vgfs --durability %s / VgfsClient %s against HDFS with "
             + "dfs.datanode.synconclose=%s", level, level, level.toUpperCase(), syncOnClose);
-        try (HdfsSystem hdfs = HdfsSystem.start(config, config.dir().resolve("hdfs-" + level),
-            syncOnClose)) {
-          hdfsInfo.put(level, hdfs.describe());
-          List<FsTarget> targets = java.util.stream.Stream.of(vgfs.client(level), hdfs.target(),
-              vgfs.http(level)).filter(t -> config.targets().contains(t.name())).toList();
+        boolean hdfsNeeded = config.targets().contains("hdfs")
+            && (config.runs("large") || config.runs("small") || config.runs("meta"));
+        HdfsSystem hdfs = hdfsNeeded ? HdfsSystem.start(config,
+            config.dir().resolve("hdfs-" + level), syncOnClose) : null;
+        try {
+          List<FsTarget> targets = new ArrayList<>();
+          if (hdfs != null) {
+            hdfsInfo.put(level, hdfs.describe());
+            targets.add(hdfs.target());
+          }
+          if (config.targets().contains("vgfs-client")) {
+            targets.add(0, vgfs.client(level));
+          }
+          if (config.targets().contains("vgfs-http")) {
+            targets.add(vgfs.http(level));
+          }
           if (config.runs("large")) {
             workloads.largeFile(level, targets);
           }
@@ -86,8 +100,12 @@ class VgfsVsHdfsBench {
               workloads.smallFiles(level, targets, size);
             }
           }
-          if (config.runs("meta") && level.equals(first)) {
+          if (config.runs("meta") && level.equals(last)) {
             workloads.metadata(level, targets);
+          }
+        } finally {
+          if (hdfs != null) {
+            hdfs.close();
           }
         }
         if (config.runs("memory") && level.equals(first)) {
