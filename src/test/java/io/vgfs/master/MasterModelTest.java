@@ -615,16 +615,39 @@ class MasterModelTest {
     }
 
     @Test
-    @DisplayName("delete removes the file and queues its chunks; a missing path is a no-op")
+    @DisplayName("delete moves the file to the trash (chunks kept); purge queues its chunks; a missing path is a no-op")
     void delete() {
       MetadataState st = new MetadataState();
       FileInfo f = file("a", 1);
       st.apply(put(f), List.of(List.of("s1")));
-      assertThat(st.apply(new JsonObject().put("op", "delete").put("path", "a"))).isEqualTo(f);
+      assertThat(st.apply(delete("a", "t1"))).isEqualTo(f);
       assertThat(st.namespace().get("a")).isNull();
+      assertThat(st.trash().get("t1").file()).isEqualTo(f);
+      assertThat(st.chunks().size()).isEqualTo(1);
+      assertThat(st.chunks().takeDeletions("s1", 10)).isEmpty();
+      assertThat(st.apply(new JsonObject().put("op", "purge").put("id", "t1"))).isEqualTo(f);
       assertThat(st.chunks().size()).isZero();
       assertThat(st.chunks().takeDeletions("s1", 10)).containsExactly(1L);
-      assertThat(st.apply(new JsonObject().put("op", "delete").put("path", "a"))).isNull();
+      assertThat(st.apply(delete("a", "t2"))).isNull();
+    }
+
+    @Test
+    @DisplayName("a chunk shared by a file and a snapshot goes only when neither holds it")
+    void sharedChunks() {
+      MetadataState st = new MetadataState();
+      FileInfo f = file("a", 7);
+      st.apply(put(f), List.of(List.of("s1")));
+      java.util.TreeMap<String, FileInfo> files = new java.util.TreeMap<>();
+      files.put("a", f);
+      st.apply(new JsonObject().put("op", "snapshot").put("snapshot",
+          new Snapshots.Snapshot("snap", "", 1L, files).toJson()));
+      assertThat(st.chunks().get(7).refs()).isEqualTo(2);
+      st.apply(put(file("a", 8)), List.of(List.of("s1")));
+      assertThat(st.chunks().committed(7)).isTrue();
+      assertThat(st.chunks().takeDeletions("s1", 10)).isEmpty();
+      st.apply(new JsonObject().put("op", "snapshot-delete").put("name", "snap"));
+      assertThat(st.chunks().committed(7)).isFalse();
+      assertThat(st.chunks().takeDeletions("s1", 10)).containsExactly(7L);
     }
 
     @Test
@@ -641,12 +664,16 @@ class MasterModelTest {
       assertThat(st.checkpointHeader().getLong("epoch")).isEqualTo(4L);
     }
 
+    private JsonObject delete(String path, String id) {
+      return new JsonObject().put("op", "delete").put("path", path).put("id", id).put("at", 1L);
+    }
+
     @Test
     @DisplayName("an unknown op is refused")
     void unknownOp() {
       MetadataState st = new MetadataState();
-      assertThatThrownBy(() -> st.apply(new JsonObject().put("op", "rename")))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rename");
+      assertThatThrownBy(() -> st.apply(new JsonObject().put("op", "teleport")))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("teleport");
     }
 
     @Test
@@ -655,7 +682,8 @@ class MasterModelTest {
       List<JsonObject> log = List.of(
           new JsonObject().put("op", "epoch").put("epoch", 1L),
           put(file("a", 1)), put(file("b", 2, 3)), put(file("a", 4)),
-          new JsonObject().put("op", "delete").put("path", "b"), put(file("c", 5)));
+          delete("b", "t-b"), new JsonObject().put("op", "purge").put("id", "t-b"),
+          put(file("c", 5)));
       MetadataState st = new MetadataState();
       log.forEach(r -> st.apply(r.copy()));
       assertThat(st.namespace().snapshot()).extracting(FileInfo::path).containsExactly("a", "c");
