@@ -35,6 +35,7 @@ final class MasterLink {
   private long timer = -1;
   private boolean registered;
   private boolean registering;
+  private long registrations;
   private boolean stopped;
   private volatile long[] space = {0, 0};
   private long followedEpoch;
@@ -63,6 +64,7 @@ final class MasterLink {
       }
       log.info("master {} announced epoch {}; registering again", master, epoch);
       registered = false;
+      registering = false; // a registration still waiting on the old master must not hold us up
       register();
     });
     timer = vertx.setPeriodic(options.heartbeatMs(), id -> tick());
@@ -98,6 +100,7 @@ final class MasterLink {
       return Future.succeededFuture();
     }
     registering = true;
+    long attempt = ++registrations;
     lastReport = System.currentTimeMillis();
     JsonArray chunks = new JsonArray();
     store.replicas().forEach(r -> chunks.add(r.toJson()));
@@ -109,6 +112,9 @@ final class MasterLink {
           if (!follow(reply.body().getString("masterId"), reply.body().getLong("epoch", 0L))) {
             return (Void) null;
           }
+          if (attempt != registrations) {
+            return (Void) null; // overtaken by a newer registration
+          }
           registered = true;
           log.info("registered with master {} (epoch {}) reporting {} chunks",
               reply.body().getString("masterId"), reply.body().getLong("epoch"), chunks.size());
@@ -117,7 +123,9 @@ final class MasterLink {
         })
         .onFailure(t -> log.debug("registration failed, will retry: {}", t.getMessage()))
         .eventually(() -> {
-          registering = false;
+          if (attempt == registrations) {
+            registering = false;
+          }
           return Future.succeededFuture();
         });
   }

@@ -25,14 +25,15 @@ import java.util.function.Consumer;
  * mutation is acknowledged only once each in-sync standby has it on disk too, so whichever master
  * is active after a full restart has every acknowledged mutation.
  *
- * <p>A standby that asked to follow starts as <em>catching up</em> (records are shipped to it but
- * not waited for) and becomes <em>in sync</em> when it reports that it holds the whole state. An
- * in-sync standby that stops answering (dead, hung, cut off) is dropped, and from then on records
- * are acknowledged without it; that decision is published in the cluster map before anything is
- * acknowledged without it, so the dropped standby knows it must catch up before it may lead. A
- * standby that reports a newer epoch means this master has been replaced: it steps down. Empty
- * batches every {@value #PING_MS} ms tell standbys the active is alive. Runs on the master's event
- * loop.
+ * <p>From the moment a standby asks to follow, every record is acknowledged only once it holds
+ * it: while it catches up (loads the state, writes its checkpoint) it holds records in memory,
+ * afterwards on disk. So a standby that is ready when the active dies has every acknowledged
+ * mutation, and takes over from its own memory. The cluster map says {@code inSync: true} for a
+ * standby the active waits for. A standby that stops answering (dead, hung, cut off) is dropped:
+ * {@code inSync: false} is published in the cluster map before anything is acknowledged without
+ * it, so it knows to take over from the maps rather than from its memory. A standby that reports a
+ * newer epoch means this master has been replaced: it steps down. Empty batches every
+ * {@value #PING_MS} ms tell standbys the active is alive. Runs on the master's event loop.
  */
 final class LogShipper {
 
@@ -88,12 +89,20 @@ final class LogShipper {
     waiting.clear();
   }
 
-  /** A standby asks to follow; returns the seq after which records will be shipped to it. */
-  long follow(String standby) {
+  /**
+   * A standby asks to follow: from now on records wait for it. Completes with the seq after which
+   * records will be shipped to it, once the cluster map says that it is waited for.
+   */
+  Future<Long> follow(String standby, String nodeId) {
     Follower f = new Follower(standby, lastSeq);
-    followers.put(standby, f);
-    log.info("standby {} follows from seq {}", standby, lastSeq);
-    return lastSeq;
+    Follower old = followers.put(standby, f);
+    if (old != null) {
+      old.dropping = true;
+    }
+    long from = lastSeq;
+    log.info("standby {} follows from seq {}", standby, from);
+    return mirror.putMaster(standby, new JsonObject().put("role", "standby").put("inSync", true)
+        .put("nodeId", nodeId).put("since", System.currentTimeMillis())).map(v -> from);
   }
 
   /** Ships a record (with its seq); completes when every in-sync standby holds it durably. */
@@ -154,10 +163,8 @@ final class LogShipper {
       JsonObject reply = ar.result().body();
       f.acked = Math.max(f.acked, reply.getLong("seq", f.acked));
       if (!f.inSync && reply.getBoolean("ready", false)) {
-        f.inSync = true;
-        log.info("standby {} is in sync at seq {}", f.id, f.acked);
-        mirror.putMaster(f.id, new JsonObject().put("role", "standby").put("inSync", true)
-            .put("nodeId", reply.getString("nodeId")).put("since", System.currentTimeMillis()));
+        f.inSync = true; // caught up: it holds the whole state (shown in the cluster status)
+        log.info("standby {} caught up at seq {}", f.id, f.acked);
       }
       release();
       if (!f.queue.isEmpty()) {
@@ -172,16 +179,11 @@ final class LogShipper {
       stepDown.accept("a standby stopped answering after this master was paused");
       return;
     }
-    if (!f.inSync) {
-      followers.remove(f.id);
-      log.info("standby {} stopped catching up ({})", f.id, why);
-      return;
-    }
     if (f.dropping) {
       return;
     }
     f.dropping = true; // still holds back acknowledgements until the decision is recorded
-    log.warn("dropping standby {} from the in-sync set: {}", f.id, why);
+    log.warn("dropping standby {}: {}", f.id, why);
     mirror.putMaster(f.id, new JsonObject().put("role", "standby").put("inSync", false)
         .put("since", System.currentTimeMillis())).onComplete(ar -> {
           if (ar.failed()) {
@@ -198,9 +200,7 @@ final class LogShipper {
   private void release() {
     long min = Long.MAX_VALUE;
     for (Follower f : followers.values()) {
-      if (f.inSync) {
-        min = Math.min(min, f.acked);
-      }
+      min = Math.min(min, f.acked); // every follower, caught up or not, holds what is acknowledged
     }
     Iterator<Map.Entry<Long, List<Promise<Void>>>> it = waiting.entrySet().iterator();
     while (it.hasNext()) {

@@ -209,9 +209,11 @@ public class MasterVerticle extends VerticleBase {
       String hzEpoch = mirror.loadCluster("epoch");
       long clusterEpoch = hzEpoch == null ? 0 : Long.parseLong(hzEpoch);
       JsonObject mine = mirror.loadMasters().get(masterId);
-      boolean dropped = mine != null && Boolean.FALSE.equals(mine.getBoolean("inSync"));
+      // Hot only if the last active master waited for this standby (it holds every acknowledged
+      // mutation) and it had caught up; otherwise the maps hold what was acknowledged.
+      boolean waitedFor = mine != null && Boolean.TRUE.equals(mine.getBoolean("inSync"));
       ClusterMirror.MetadataSnapshot files = null;
-      if (clusterEpoch > 0 && !(inSync && !dropped && followed >= clusterEpoch)) {
+      if (clusterEpoch > 0 && !(inSync && waitedFor && followed >= clusterEpoch)) {
         // Not a hot standby of the last active master: its maps are the truth.
         files = mirror.loadState();
         state.load(files.header(clusterEpoch), files.entries());
@@ -315,10 +317,10 @@ public class MasterVerticle extends VerticleBase {
     if (req.getString("nodeId") != null) {
       standbyNodes.put(req.getString("nodeId"), standby);
     }
-    long from = shipper.follow(standby);
     // Everything up to `from` must be in the maps the standby is about to read.
-    return metadata.mirrored().map(v -> new JsonObject().put("masterId", masterId)
-        .put("epoch", epoch).put("seq", from));
+    return shipper.follow(standby, req.getString("nodeId"))
+        .compose(from -> metadata.mirrored().map(v -> new JsonObject().put("masterId", masterId)
+            .put("epoch", epoch).put("seq", from)));
   }
 
   private void tick() {

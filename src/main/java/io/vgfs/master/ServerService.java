@@ -84,8 +84,9 @@ final class ServerService {
       long age = nowMs - json.getLong("at", 0L);
       if (age <= recent && json.getString("host") != null && json.getInteger("port") != null) {
         expected.add(id);
-        // Known alive a moment ago: it can take new chunks at once, before it registers again.
-        registry.update(json, now - java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(age));
+        // Alive under the previous master a moment ago: it can take new chunks at once, before it
+        // registers again (it has a heartbeat interval to show it is still there).
+        registry.update(json, now);
       }
     });
     if (!expected.isEmpty()) {

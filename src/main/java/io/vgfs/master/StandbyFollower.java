@@ -191,7 +191,8 @@ final class StandbyFollower {
     if (phase == Phase.IDLE && asking) {
       // Records shipped while our follow request is being answered: keep them for the catch-up.
       buffered.add(batch);
-      msg.reply(new JsonObject().put("seq", 0L).put("ready", false).put("nodeId", nodeId));
+      msg.reply(new JsonObject().put("seq", lastSeqOf(batch.getJsonArray("records")))
+          .put("ready", false).put("nodeId", nodeId));
       return;
     }
     if (epoch < highestEpoch) {
@@ -223,6 +224,10 @@ final class StandbyFollower {
       }
     }
     boolean ready = phase == Phase.READY;
+    // What this standby holds: applied records, or while loading the ones kept for later.
+    long held = phase == Phase.LOADING
+        ? Math.max(applied, buffered.isEmpty() ? 0 : buffered.get(buffered.size() - 1).getLong("seq"))
+        : applied;
     Future.all(durable).onComplete(ar -> {
       if (ar.failed()) {
         log.error("cannot log shipped records; catching up again", ar.cause());
@@ -230,8 +235,13 @@ final class StandbyFollower {
         Replies.fail(msg, ar.cause());
         return;
       }
-      msg.reply(new JsonObject().put("seq", applied).put("ready", ready).put("nodeId", nodeId));
+      msg.reply(new JsonObject().put("seq", held).put("ready", ready).put("nodeId", nodeId));
     });
+  }
+
+  private static long lastSeqOf(JsonArray records) {
+    return records == null || records.isEmpty() ? 0
+        : records.getJsonObject(records.size() - 1).getLong("seq");
   }
 
   // Applies the next record in order; false (and a fresh catch-up) on a gap.

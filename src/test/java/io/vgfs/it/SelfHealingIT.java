@@ -192,9 +192,11 @@ class SelfHealingIT {
       raf.write(b ^ 0xff);
     }
     long flipped = System.nanoTime();
-    readAllBack();
+    // No reads until the scrubber has found it: a reader meeting the bad block would report it
+    // first (which also gets it repaired, but this is about the scrubber).
     TestSupport.poll(60_000, () -> servers.get(holder.id()).fullLog().contains("is corrupt"),
         "the scrubber to find the corruption");
+    readAllBack();
     TestSupport.poll(60_000, () -> fullyReplicated(3) && status().getInteger("corruptChunks") == 0,
         "the corrupt replica replaced");
     System.out.printf("scrub: corruption found and repaired %.1f s after the flip%n",
