@@ -28,12 +28,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * The chunks of one chunkserver on its local disk.
  * <pre>
  * dataDir/server.id                        the server's persistent id
- * dataDir/chunks/&lt;hh&gt;/&lt;id as 16 hex&gt;.chunk  chunk bytes (hh = low byte of the id)
- * dataDir/chunks/&lt;hh&gt;/&lt;id as 16 hex&gt;.meta   its checksums, see {@link ChunkMeta}
+ * dataDir/chunks/&lt;id as 16 hex&gt;.chunk  chunk bytes
+ * dataDir/chunks/&lt;id as 16 hex&gt;.meta   its checksums, see {@link ChunkMeta}
  * dataDir/tmp/                             chunks being written; emptied at start-up
  * </pre>
- * A chunk becomes visible only when complete: it is written under {@code tmp/}, then its meta
- * file is written and both are renamed into place, the meta file last.
+ * A chunk becomes visible only when complete: large ones are written under {@code tmp/} and
+ * renamed into place with their meta file last; small ones are written in place, meta file last.
+ * One flat directory (ext4 and XFS index large directories) lets concurrent writes share the
+ * directory fsync that makes their new entries durable ({@link DirSyncer}).
  *
  * <p>Methods that touch the disk block: call them from a worker thread, never an event loop. The
  * in-memory index ({@link #replica}, {@link #replicas}) and the checksum cache are safe from any
@@ -62,6 +64,7 @@ public final class ChunkStore {
     this.root = root;
     this.chunks = root.resolve("chunks");
     this.tmp = root.resolve("tmp");
+    this.dirSyncer = new DirSyncer(chunks);
   }
 
   /** Creates the layout if needed, reads or creates the server id, and indexes valid chunks. */
@@ -76,26 +79,19 @@ public final class ChunkStore {
       }
     }
     int invalid = 0;
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(chunks)) {
-      for (Path dir : dirs) {
-        if (!Files.isDirectory(dir)) {
-          continue;
-        }
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-          for (Path f : files) {
-            String name = f.getFileName().toString();
-            if (name.endsWith(".meta")) {
-              if (!indexChunk(f)) {
-                invalid++;
-              }
-            } else if (name.endsWith(".chunk")) {
-              Path meta = f.resolveSibling(name.replace(".chunk", ".meta"));
-              if (!Files.exists(meta)) {
-                log.warn("removing chunk data without checksums: {}", f);
-                Files.deleteIfExists(f);
-                invalid++;
-              }
-            }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(chunks)) {
+      for (Path f : files) {
+        String name = f.getFileName().toString();
+        if (name.endsWith(".meta")) {
+          if (!indexChunk(f)) {
+            invalid++;
+          }
+        } else if (name.endsWith(".chunk")) {
+          Path meta = f.resolveSibling(name.replace(".chunk", ".meta"));
+          if (!Files.exists(meta)) {
+            log.warn("removing chunk data without checksums: {}", f);
+            Files.deleteIfExists(f);
+            invalid++;
           }
         }
       }
@@ -135,8 +131,7 @@ public final class ChunkStore {
       throw new IOException("chunk " + hex(chunkId) + ": wrote " + size + " bytes, expected "
           + meta.length());
     }
-    Path dir = chunks.resolve(subdir(chunkId));
-    Files.createDirectories(dir);
+    Path dir = chunks;
     Path tempMeta = tempData.resolveSibling(tempData.getFileName() + ".meta");
     if (sync) {
       try (FileChannel ch = FileChannel.open(tempData, StandardOpenOption.WRITE)) {
@@ -150,7 +145,7 @@ public final class ChunkStore {
     Files.move(tempMeta, metaPath(chunkId), StandardCopyOption.ATOMIC_MOVE,
         StandardCopyOption.REPLACE_EXISTING);
     if (sync) {
-      fsyncDirectory(dir);
+      dirSyncer.sync();
     }
     ReplicaInfo info = new ReplicaInfo(chunkId, meta.version(), meta.length());
     index.put(chunkId, info);
@@ -289,7 +284,7 @@ public final class ChunkStore {
         + ".meta");
     writeFile(temp, meta.encode(), true);
     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    fsyncDirectory(target.getParent());
+    dirSyncer.sync();
     ReplicaInfo previous = index.put(chunkId, new ReplicaInfo(chunkId, meta.version(),
         meta.length()));
     usedBytes.addAndGet(meta.length() - (previous == null ? 0 : previous.length()));
@@ -297,6 +292,47 @@ public final class ChunkStore {
       metaCache.put(chunkId, meta);
     }
   }
+
+  /**
+   * Stores a small chunk received whole in memory: data file and checksum file written in place
+   * (no temporary file, no rename). A crash in between leaves data without a valid checksum file,
+   * which {@link #open()} removes; nothing is indexed until both are complete.
+   */
+  public void commitSmall(long chunkId, List<io.vertx.core.buffer.Buffer> data, ChunkMeta meta,
+                          boolean sync) throws IOException {
+    ByteBuffer[] parts = new ByteBuffer[data.size()];
+    long total = 0;
+    for (int i = 0; i < parts.length; i++) {
+      parts[i] = ((io.vertx.core.internal.buffer.BufferInternal) data.get(i)).getByteBuf()
+          .nioBuffer();
+      total += parts[i].remaining();
+    }
+    if (total != meta.length()) {
+      throw new IOException("chunk " + hex(chunkId) + ": " + total + " bytes held, "
+          + meta.length() + " expected");
+    }
+    try (FileChannel ch = FileChannel.open(dataPath(chunkId), StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      long done = 0;
+      while (done < total) {
+        done += ch.write(parts);
+      }
+      if (sync) {
+        ch.force(false);
+      }
+    }
+    writeFile(metaPath(chunkId), meta.encode(), sync);
+    if (sync) {
+      dirSyncer.sync();
+    }
+    index.put(chunkId, new ReplicaInfo(chunkId, meta.version(), meta.length()));
+    usedBytes.addAndGet(meta.length());
+    synchronized (metaCache) {
+      metaCache.put(chunkId, meta);
+    }
+  }
+
+  private final DirSyncer dirSyncer;
 
   /** Forces a committed chunk's files to disk (the background half of BUFFERED writes). */
   public void sync(long chunkId) throws IOException {
@@ -307,7 +343,7 @@ public final class ChunkStore {
         return; // deleted meanwhile
       }
     }
-    fsyncDirectory(chunks.resolve(subdir(chunkId)));
+    dirSyncer.sync();
   }
 
   /** Deletes a replica; returns whether there was one. */
@@ -379,11 +415,11 @@ public final class ChunkStore {
   }
 
   public Path dataPath(long chunkId) {
-    return chunks.resolve(subdir(chunkId)).resolve(hex(chunkId) + ".chunk");
+    return chunks.resolve(hex(chunkId) + ".chunk");
   }
 
   public Path metaPath(long chunkId) {
-    return chunks.resolve(subdir(chunkId)).resolve(hex(chunkId) + ".meta");
+    return chunks.resolve(hex(chunkId) + ".meta");
   }
 
   public static String hex(long chunkId) {
@@ -391,10 +427,6 @@ public final class ChunkStore {
     return "0000000000000000".substring(s.length()) + s;
   }
 
-  private static String subdir(long chunkId) {
-    String s = Integer.toHexString((int) (chunkId & 0xff));
-    return s.length() == 1 ? "0" + s : s;
-  }
 
   private boolean indexChunk(Path metaFile) throws IOException {
     String name = metaFile.getFileName().toString();

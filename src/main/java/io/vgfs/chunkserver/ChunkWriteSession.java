@@ -44,6 +44,11 @@ final class ChunkWriteSession {
   private static final int FILE_QUEUE_BYTES = 4 * 1024 * 1024;
   /** In SYNC mode, dirty data is pushed to disk every this many bytes, so the final fsync is short. */
   private static final long EARLY_FLUSH_BYTES = 16L * 1024 * 1024;
+  /**
+   * Chunks up to this size are kept in memory until WRITE_END and stored in one step (no temporary
+   * file, no rename, one trip to a worker): small files cost a few system calls, not dozens.
+   */
+  static final int SMALL_CHUNK = 1024 * 1024;
 
   private final Vertx vertx;
   private final ChunkStore store;
@@ -64,7 +69,11 @@ final class ChunkWriteSession {
   private int chunkCrc;
   private boolean lastBlockSeen;
   private boolean ended;
+  private boolean endSent;
   private Future<Void> lastWrite = Future.succeededFuture();
+  private List<Buffer> small = new ArrayList<>(); // blocks held while the chunk is small
+  private int smallBytes;
+  private boolean opening;
 
   ChunkWriteSession(Vertx vertx, ChunkStore store, DataChannelPool pool, WriteOpen open,
                     FrameDecoder upstream) {
@@ -80,19 +89,13 @@ final class ChunkWriteSession {
     return result.future();
   }
 
-  /** Opens the temporary file and the downstream link; the upstream is paused meanwhile. */
+  /** Opens the downstream link (the file waits until the chunk outgrows {@link #SMALL_CHUNK}). */
   void start() {
+    if (open.chain().isEmpty()) {
+      return;
+    }
     upstream.pause();
-    temp = store.tempFile(open.chunkId());
-    Future<AsyncFile> fileReady = vertx.fileSystem().open(temp.toString(),
-        new OpenOptions().setWrite(true).setCreateNew(true));
-    Future<Void> chainReady = open.chain().isEmpty() ? Future.succeededFuture() : connectDownstream();
-    Future.all(fileReady, chainReady).onComplete(ar -> {
-      if (fileReady.succeeded()) {
-        file = fileReady.result();
-        file.setWriteQueueMaxSize(FILE_QUEUE_BYTES);
-        file.exceptionHandler(this::fail);
-      }
+    connectDownstream().onComplete(ar -> {
       if (ar.failed()) {
         fail(ar.cause());
       } else if (!result.future().isComplete()) {
@@ -100,6 +103,41 @@ final class ChunkWriteSession {
       }
     });
   }
+
+  // The chunk is no longer small: stream it through a temporary file from now on.
+  private void openFile() {
+    opening = true;
+    upstream.pause();
+    temp = store.tempFile(open.chunkId());
+    vertx.fileSystem().open(temp.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
+        .onComplete(ar -> {
+          opening = false;
+          if (ar.failed()) {
+            fail(ar.cause());
+            return;
+          }
+          file = ar.result();
+          file.setWriteQueueMaxSize(FILE_QUEUE_BYTES);
+          file.exceptionHandler(this::fail);
+          if (result.future().isComplete()) {
+            file.close();
+            return;
+          }
+          for (Buffer b : small) {
+            lastWrite = file.write(b);
+          }
+          small = null;
+          if (pendingEnd != null) {
+            WriteEnd e = pendingEnd;
+            pendingEnd = null;
+            end(e);
+          } else {
+            maybeResume();
+          }
+        });
+  }
+
+  private WriteEnd pendingEnd;
 
   private Future<Void> connectDownstream() {
     ServerAddress next = open.chain().get(0);
@@ -138,10 +176,22 @@ final class ChunkWriteSession {
     crcs[blocks++] = frame.crc();
     chunkCrc = Crc32c.combine(chunkCrc, frame.crc(), len);
     written += len;
-    lastWrite = file.write(block);
     if (downstream != null) {
       downstream.send(Frames.encode(FrameType.DATA, block, frame.crc()));
     }
+    if (file == null) {
+      small.add(block);
+      smallBytes += len;
+      if (smallBytes > SMALL_CHUNK && !opening) {
+        openFile();
+      }
+      if (downstream != null && downstream.writeQueueFull()) {
+        upstream.pause();
+        downstream.drainHandler(v -> maybeResume());
+      }
+      return;
+    }
+    lastWrite = file.write(block);
     if (open.durability() == Durability.SYNC && written - flushedAt >= EARLY_FLUSH_BYTES
         && !flushing) {
       earlyFlush();
@@ -164,7 +214,7 @@ final class ChunkWriteSession {
   }
 
   private void maybeResume() {
-    if (!result.future().isComplete() && !file.writeQueueFull()
+    if (!result.future().isComplete() && !opening && (file == null || !file.writeQueueFull())
         && (downstream == null || !downstream.writeQueueFull())) {
       upstream.resume();
     }
@@ -181,13 +231,24 @@ final class ChunkWriteSession {
           + end.length() + " bytes crc " + Crc32c.hex(end.crc32c()), null));
       return;
     }
-    if (downstream != null) {
+    if (opening) {
+      pendingEnd = end; // finished once the file has caught up
+      return;
+    }
+    if (downstream != null && !endSent) {
+      endSent = true;
       downstream.send(FrameType.WRITE_END, end.toJson());
     }
     boolean sync = open.durability() == Durability.SYNC;
     ChunkMeta meta = new ChunkMeta(open.version(), written, Frames.BLOCK_SIZE,
         Arrays.copyOf(crcs, blocks));
-    Future<Void> local = lastWrite
+    List<Buffer> held = small;
+    Future<Void> local = file == null
+        ? vertx.executeBlocking(() -> {
+          store.commitSmall(open.chunkId(), held, meta, sync);
+          return null;
+        }, false)
+        : lastWrite
         .compose(v -> file.close())
         .compose(v -> vertx.executeBlocking(() -> {
           store.commit(open.chunkId(), temp, meta, sync);
@@ -235,6 +296,9 @@ final class ChunkWriteSession {
       downstream.close();
     }
     AsyncFile f = file;
+    if (f == null && temp == null) {
+      return; // nothing reached the disk
+    }
     Future<Void> closed = f == null ? Future.succeededFuture() : lastWrite.eventually(f::close);
     closed.onComplete(ar -> vertx.executeBlocking(() -> {
       store.discard(temp);

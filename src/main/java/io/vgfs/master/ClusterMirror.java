@@ -5,7 +5,6 @@ import com.hazelcast.map.IMap;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vgfs.protocol.ChunkRef;
 import io.vgfs.protocol.FileInfo;
 
 import java.util.ArrayList;
@@ -20,20 +19,20 @@ import java.util.concurrent.CompletionStage;
  * over. The active master writes through on every mutation before acknowledging it.
  *
  * <pre>
- * vgfs.files    path → FileInfo JSON
- * vgfs.chunks   chunk id → {"version", "length", "path"}
+ * vgfs.files    path → FileInfo JSON (with its chunks: id, version, length, checksum)
  * vgfs.servers  chunkserver id → its last registration/heartbeat JSON
  * vgfs.cluster  "epoch", "activeMaster", "chunkSize", "replication" → value as string
  * vgfs.masters  master id → {"role", "nodeId", "since"}
  * vgfs.trash    trash id → Trash.Entry JSON
  * vgfs.snapshots name → Snapshot JSON
  * </pre>
- * Async methods complete on the caller's context; {@code load*} methods block.
+ * The chunk table is derived from the file records (each lists its chunks with version and
+ * length); replica locations are not kept here at all but rebuilt from chunkserver reports, as
+ * in GFS. Async methods complete on the caller's context; {@code load*} methods block.
  */
 public final class ClusterMirror {
 
   public static final String FILES = "vgfs.files";
-  public static final String CHUNKS = "vgfs.chunks";
   public static final String SERVERS = "vgfs.servers";
   public static final String CLUSTER = "vgfs.cluster";
   public static final String MASTERS = "vgfs.masters";
@@ -43,7 +42,6 @@ public final class ClusterMirror {
   private final HazelcastInstance hz;
   private final Context context;
   private final IMap<String, String> files;
-  private final IMap<Long, String> chunks;
   private final IMap<String, String> servers;
   private final IMap<String, String> cluster;
   private final IMap<String, String> masters;
@@ -54,7 +52,6 @@ public final class ClusterMirror {
     this.hz = hz;
     this.context = context;
     this.files = hz.getMap(FILES);
-    this.chunks = hz.getMap(CHUNKS);
     this.servers = hz.getMap(SERVERS);
     this.cluster = hz.getMap(CLUSTER);
     this.masters = hz.getMap(MASTERS);
@@ -68,26 +65,11 @@ public final class ClusterMirror {
 
   /** Mirrors a committed file and its chunks; {@code old} is the record it replaced, if any. */
   public Future<Void> put(FileInfo file, FileInfo old) {
-    List<Future<Void>> all = new ArrayList<>();
-    all.add(wrap(files.setAsync(file.path(), file.toJson().encode())));
-    if (old != null) {
-      for (ChunkRef c : old.chunks()) {
-        all.add(wrap(chunks.removeAsync(c.id()).thenApply(b -> (Void) null)));
-      }
-    }
-    for (ChunkRef c : file.chunks()) {
-      all.add(wrap(chunks.setAsync(c.id(), chunkJson(c, file.path()))));
-    }
-    return Future.all(all).mapEmpty();
+    return wrap(files.setAsync(file.path(), file.toJson().encode()));
   }
 
   public Future<Void> remove(FileInfo old) {
-    List<Future<Void>> all = new ArrayList<>();
-    all.add(wrap(files.removeAsync(old.path()).thenApply(b -> (Void) null)));
-    for (ChunkRef c : old.chunks()) {
-      all.add(wrap(chunks.removeAsync(c.id()).thenApply(b -> (Void) null)));
-    }
-    return Future.all(all).mapEmpty();
+    return wrap(files.removeAsync(old.path()).thenApply(b -> (Void) null));
   }
 
   /** A file moved to the trash. */
@@ -104,12 +86,7 @@ public final class ClusterMirror {
 
   /** A trash entry is gone with its chunks. */
   public Future<Void> purge(String id, FileInfo file) {
-    List<Future<Void>> all = new ArrayList<>();
-    all.add(wrap(trash.removeAsync(id).thenApply(b -> (Void) null)));
-    for (ChunkRef c : file.chunks()) {
-      all.add(wrap(chunks.removeAsync(c.id()).thenApply(b -> (Void) null)));
-    }
-    return Future.all(all).mapEmpty();
+    return wrap(trash.removeAsync(id).thenApply(b -> (Void) null));
   }
 
   /** Files moved: {@code moved} holds the records at their new paths, {@code from} the old paths. */
@@ -193,7 +170,6 @@ public final class ClusterMirror {
   public void replaceAll(MetadataState state) {
     List<FileInfo> all = state.namespace().snapshot();
     files.clear();
-    chunks.clear();
     trash.clear();
     snapshots.clear();
     for (Snapshots.Snapshot snap : state.snapshots().snapshot()) {
@@ -201,33 +177,18 @@ public final class ClusterMirror {
     }
     for (Trash.Entry e : state.trash().snapshot()) {
       trash.set(e.id(), e.toJson().encode());
-      for (ChunkRef c : e.file().chunks()) {
-        chunks.set(c.id(), chunkJson(c, e.file().path()));
-      }
     }
     cluster.set("draining", new io.vertx.core.json.JsonArray(
         new ArrayList<>(state.draining())).encode());
     Map<String, String> batch = new HashMap<>();
-    Map<Long, String> chunkBatch = new HashMap<>();
     for (FileInfo f : all) {
       batch.put(f.path(), f.toJson().encode());
-      for (ChunkRef c : f.chunks()) {
-        chunkBatch.put(c.id(), chunkJson(c, f.path()));
-      }
       if (batch.size() >= 10_000) {
         files.putAll(batch);
-        chunks.putAll(chunkBatch);
         batch.clear();
-        chunkBatch.clear();
       }
     }
     files.putAll(batch);
-    chunks.putAll(chunkBatch);
-  }
-
-  private static String chunkJson(ChunkRef c, String path) {
-    return new JsonObject().put("version", c.version()).put("length", c.length())
-        .put("path", path).encode();
   }
 
   private <T> Future<T> wrap(CompletionStage<T> stage) {

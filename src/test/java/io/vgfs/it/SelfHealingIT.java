@@ -337,7 +337,6 @@ class SelfHealingIT {
 
   private static Path chunkFile(Path dataDir, long chunkId) {
     String hex = String.format("%016x", chunkId);
-    return dataDir.resolve("chunks").resolve(String.format("%02x", chunkId & 0xff))
-        .resolve(hex + ".chunk");
+    return dataDir.resolve("chunks").resolve(hex + ".chunk");
   }
 }
