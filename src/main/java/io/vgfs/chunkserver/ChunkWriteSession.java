@@ -4,8 +4,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.file.AsyncFile;
-import io.vertx.core.file.OpenOptions;
 import io.vgfs.protocol.Crc32c;
 import io.vgfs.protocol.Durability;
 import io.vgfs.protocol.ErrorCode;
@@ -41,9 +39,6 @@ import java.util.List;
 final class ChunkWriteSession {
 
   private static final Logger log = LoggerFactory.getLogger(ChunkWriteSession.class);
-  private static final int FILE_QUEUE_BYTES = 4 * 1024 * 1024;
-  /** In SYNC mode, dirty data is pushed to disk every this many bytes, so the final fsync is short. */
-  private static final long EARLY_FLUSH_BYTES = 16L * 1024 * 1024;
   /**
    * Chunks up to this size are kept in memory until WRITE_END and stored in one step (no temporary
    * file, no rename, one trip to a worker): small files cost a few system calls, not dozens.
@@ -59,21 +54,16 @@ final class ChunkWriteSession {
   private final Promise<List<String>> downstreamAck = Promise.promise();
 
   private Path temp;
-  private AsyncFile file;
+  private ChunkFileWriter file;
   private DataChannel downstream;
   private int[] crcs = new int[16];
   private int blocks;
   private long written;
-  private long flushedAt;
-  private boolean flushing;
   private int chunkCrc;
   private boolean lastBlockSeen;
   private boolean ended;
-  private boolean endSent;
-  private Future<Void> lastWrite = Future.succeededFuture();
   private List<Buffer> small = new ArrayList<>(); // blocks held while the chunk is small
   private int smallBytes;
-  private boolean opening;
 
   ChunkWriteSession(Vertx vertx, ChunkStore store, DataChannelPool pool, WriteOpen open,
                     FrameDecoder upstream) {
@@ -106,38 +96,15 @@ final class ChunkWriteSession {
 
   // The chunk is no longer small: stream it through a temporary file from now on.
   private void openFile() {
-    opening = true;
-    upstream.pause();
     temp = store.tempFile(open.chunkId());
-    vertx.fileSystem().open(temp.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
-        .onComplete(ar -> {
-          opening = false;
-          if (ar.failed()) {
-            fail(ar.cause());
-            return;
-          }
-          file = ar.result();
-          file.setWriteQueueMaxSize(FILE_QUEUE_BYTES);
-          file.exceptionHandler(this::fail);
-          if (result.future().isComplete()) {
-            file.close();
-            return;
-          }
-          for (Buffer b : small) {
-            lastWrite = file.write(b);
-          }
-          small = null;
-          if (pendingEnd != null) {
-            WriteEnd e = pendingEnd;
-            pendingEnd = null;
-            end(e);
-          } else {
-            maybeResume();
-          }
-        });
+    file = new ChunkFileWriter(vertx, temp, open.durability() == Durability.SYNC);
+    file.onDrain(this::maybeResume);
+    file.onFailure(this::fail);
+    for (Buffer b : small) {
+      file.add(b);
+    }
+    small = null;
   }
-
-  private WriteEnd pendingEnd;
 
   private Future<Void> connectDownstream() {
     ServerAddress next = open.chain().get(0);
@@ -182,39 +149,22 @@ final class ChunkWriteSession {
     if (file == null) {
       small.add(block);
       smallBytes += len;
-      if (smallBytes > SMALL_CHUNK && !opening) {
+      if (smallBytes > SMALL_CHUNK) {
         openFile();
       }
-      if (downstream != null && downstream.writeQueueFull()) {
-        upstream.pause();
-        downstream.drainHandler(v -> maybeResume());
-      }
-      return;
+    } else {
+      file.add(block);
     }
-    lastWrite = file.write(block);
-    if (open.durability() == Durability.SYNC && written - flushedAt >= EARLY_FLUSH_BYTES
-        && !flushing) {
-      earlyFlush();
-    }
-    if (file.writeQueueFull() || (downstream != null && downstream.writeQueueFull())) {
+    if ((file != null && file.full()) || (downstream != null && downstream.writeQueueFull())) {
       upstream.pause();
-      file.drainHandler(v -> maybeResume());
       if (downstream != null) {
         downstream.drainHandler(v -> maybeResume());
       }
     }
   }
 
-  // Starts writeback of what is written so far, off the critical path, so the fsync at the end of
-  // the chunk has little left to do.
-  private void earlyFlush() {
-    flushing = true;
-    flushedAt = written;
-    lastWrite.compose(v -> file.flush()).onComplete(ar -> flushing = false);
-  }
-
   private void maybeResume() {
-    if (!result.future().isComplete() && !opening && (file == null || !file.writeQueueFull())
+    if (!result.future().isComplete() && (file == null || !file.full())
         && (downstream == null || !downstream.writeQueueFull())) {
       upstream.resume();
     }
@@ -231,12 +181,7 @@ final class ChunkWriteSession {
           + end.length() + " bytes crc " + Crc32c.hex(end.crc32c()), null));
       return;
     }
-    if (opening) {
-      pendingEnd = end; // finished once the file has caught up
-      return;
-    }
-    if (downstream != null && !endSent) {
-      endSent = true;
+    if (downstream != null) {
       downstream.send(FrameType.WRITE_END, end.toJson());
     }
     boolean sync = open.durability() == Durability.SYNC;
@@ -248,9 +193,7 @@ final class ChunkWriteSession {
           store.commitSmall(open.chunkId(), held, meta, sync);
           return null;
         }, false)
-        : lastWrite
-        .compose(v -> file.close())
-        .compose(v -> vertx.executeBlocking(() -> {
+        : file.finish().compose(v -> vertx.executeBlocking(() -> {
           store.commit(open.chunkId(), temp, meta, sync);
           return null;
         }, false));
@@ -295,12 +238,11 @@ final class ChunkWriteSession {
     if (downstream != null) {
       downstream.close();
     }
-    AsyncFile f = file;
-    if (f == null && temp == null) {
+    ChunkFileWriter f = file;
+    if (f == null) {
       return; // nothing reached the disk
     }
-    Future<Void> closed = f == null ? Future.succeededFuture() : lastWrite.eventually(f::close);
-    closed.onComplete(ar -> vertx.executeBlocking(() -> {
+    f.abort().onComplete(ar -> vertx.executeBlocking(() -> {
       store.discard(temp);
       return null;
     }, false));

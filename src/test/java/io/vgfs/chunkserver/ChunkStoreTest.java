@@ -163,7 +163,7 @@ class ChunkStoreTest {
     assertThat(s.chunkCount()).isEqualTo(1);
     assertThat(s.cachedMeta(0x1_0000_00abL)).isSameAs(meta);
     assertThat(s.dataPath(0x1_0000_00abL)).hasBinaryContent(data);
-    assertThat(s.dataPath(0x1_0000_00abL).toString()).endsWith("ab/00000001000000ab.chunk");
+    assertThat(s.dataPath(0x1_0000_00abL).toString()).endsWith("chunks/00000001000000ab.chunk");
     assertThat(s.metaPath(0x1_0000_00abL)).exists();
 
     ChunkStore s2 = reopen(s);
