@@ -101,7 +101,10 @@ public final class Cluster {
           return hz;
         });
     return Future.fromCompletionStage(joined)
-        .compose(hz -> start(settings, new HazelcastClusterManager(hz), true));
+        .compose(hz -> start(settings, new HazelcastClusterManager(hz), true)
+            .recover(t -> Future.fromCompletionStage(
+                    java.util.concurrent.CompletableFuture.runAsync(hz::shutdown))
+                .transform(ar -> Future.<Node>failedFuture(t))));
   }
 
   private static Future<Node> start(Settings settings, HazelcastClusterManager manager,

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * {@code java -jar vgfs.jar dev|master|chunkserver|gateway [flags]}. Every command accepts every
@@ -80,8 +81,8 @@ public final class Main {
       ready = switch (role) {
         case "dev" -> dev(settings, started);
         case "master" -> master(settings, started);
-        case "chunkserver" -> chunkserver(settings, started);
-        case "gateway" -> gateway(settings, started);
+        case "chunkserver" -> retryingJoin(role, () -> chunkserver(settings, started));
+        case "gateway" -> retryingJoin(role, () -> gateway(settings, started));
         default -> throw new IllegalStateException(role);
       };
     } catch (IllegalArgumentException e) {
@@ -204,26 +205,79 @@ public final class Main {
     Path dir = s.path(Setting.DATA_DIR);
     return Cluster.start(s, false).compose(node -> {
       CURRENT.set(node);
-      started.complete(node.vertx());
-      return Roles.chunkServer(node.vertx(), Roles.chunkServerOptions(s, dir, s.integer(Setting.PORT)))
+      started.tryComplete(node.vertx());
+      return closeOnFailure(node, Roles.chunkServer(node.vertx(),
+              Roles.chunkServerOptions(s, dir, s.integer(Setting.PORT)))
           .map(cs -> {
             Roles.checkClusterSettings(node.vertx(), s);
             return "vgfs chunkserver ready: id=" + cs.serverId() + " data-port="
                 + cs.dataPort() + " data=" + dir.toAbsolutePath().normalize()
                 + " cluster=" + s.get(Setting.CLUSTER_NAME) + node.members();
-          });
+          }));
     });
   }
 
   private static Future<String> gateway(Settings s, Promise<Vertx> started) {
     return Cluster.start(s, false).compose(node -> {
       CURRENT.set(node);
-      started.complete(node.vertx());
-      return Roles.gateway(node.vertx(), s).map(port -> {
+      started.tryComplete(node.vertx());
+      return closeOnFailure(node, Roles.gateway(node.vertx(), s).map(port -> {
         Roles.checkClusterSettings(node.vertx(), s);
         return "vgfs gateway ready: http://" + displayHost(s) + ":" + port
             + " cluster=" + s.get(Setting.CLUSTER_NAME) + node.members();
-      });
+      }));
+    });
+  }
+
+  /**
+   * Starts a chunkserver or gateway again when joining failed because of the cluster (for example
+   * the only master was suspected and dropped while many processes started at once on a busy
+   * host): a user starting a whole cluster with one command should not have to restart the odd
+   * process by hand. Configuration errors (a locked data directory, a port in use) fail at once.
+   */
+  private static Future<String> retryingJoin(String role, Supplier<Future<String>> attempt) {
+    return retryingJoin(role, attempt, 1, System.nanoTime() + JOIN_RETRY_WINDOW_NANOS);
+  }
+
+  private static Future<String> retryingJoin(String role, Supplier<Future<String>> attempt,
+                                             int n, long deadline) {
+    return attempt.get().recover(t -> {
+      if (!isClusterFailure(t) || System.nanoTime() > deadline) {
+        return Future.failedFuture(t);
+      }
+      long delay = Math.min(5000, 1000L * n);
+      org.slf4j.LoggerFactory.getLogger(Main.class).warn(
+          "{} could not join the cluster ({}); trying again in {} ms", role, t.getMessage(), delay);
+      Promise<Void> waited = Promise.promise();
+      Thread t2 = new Thread(() -> {
+        try {
+          Thread.sleep(delay); // no Vert.x instance is running between attempts
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        waited.complete();
+      }, "vgfs-join-retry");
+      t2.setDaemon(false);
+      t2.start();
+      return waited.future().compose(v -> retryingJoin(role, attempt, n + 1, deadline));
+    });
+  }
+
+  private static final long JOIN_RETRY_WINDOW_NANOS = TimeUnit.MINUTES.toNanos(2);
+
+  static boolean isClusterFailure(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof com.hazelcast.core.HazelcastException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static <T> Future<T> closeOnFailure(Cluster.Node node, Future<T> f) {
+    return f.recover(t -> {
+      CURRENT.compareAndSet(node, null);
+      return node.close().transform(ar -> Future.<T>failedFuture(t));
     });
   }
 
