@@ -191,6 +191,52 @@ public final class ClusterMirror {
     files.putAll(batch);
   }
 
+  /**
+   * Makes the maps equal to {@code state} (blocking), writing only what differs, and returns how
+   * many entries it fixed. A hot standby that takes over calls it before serving: Hazelcast loses
+   * the partitions that a data member held alone when it dies before their backups have migrated
+   * to a member that joined moments earlier, and standbys that catch up later read these maps.
+   * Unlike {@link #replaceAll} the maps are never empty meanwhile.
+   */
+  public int reconcile(MetadataState state) {
+    Map<String, String> wantFiles = new HashMap<>();
+    state.namespace().snapshot().forEach(f -> wantFiles.put(f.path(), f.toJson().encode()));
+    Map<String, String> wantTrash = new HashMap<>();
+    state.trash().snapshot().forEach(e -> wantTrash.put(e.id(), e.toJson().encode()));
+    Map<String, String> wantSnapshots = new HashMap<>();
+    state.snapshots().snapshot().forEach(s -> wantSnapshots.put(s.name(), s.toJson().encode()));
+    int fixed = reconcile(files, wantFiles) + reconcile(trash, wantTrash)
+        + reconcile(snapshots, wantSnapshots);
+    String draining = new io.vertx.core.json.JsonArray(new ArrayList<>(state.draining())).encode();
+    if (!draining.equals(cluster.get("draining"))) {
+      cluster.set("draining", draining);
+      fixed++;
+    }
+    return fixed;
+  }
+
+  private static int reconcile(IMap<String, String> map, Map<String, String> want) {
+    Map<String, String> have = new HashMap<>(map);
+    Map<String, String> batch = new HashMap<>();
+    int fixed = 0;
+    for (Map.Entry<String, String> e : want.entrySet()) {
+      if (!e.getValue().equals(have.remove(e.getKey()))) {
+        batch.put(e.getKey(), e.getValue());
+        fixed++;
+        if (batch.size() >= 10_000) {
+          map.putAll(batch);
+          batch.clear();
+        }
+      }
+    }
+    map.putAll(batch);
+    for (String extra : have.keySet()) {
+      map.delete(extra);
+      fixed++;
+    }
+    return fixed;
+  }
+
   private <T> Future<T> wrap(CompletionStage<T> stage) {
     return Future.fromCompletionStage(stage, context);
   }

@@ -169,12 +169,22 @@ public class MasterVerticle extends VerticleBase {
    * must not become active and hide what the others acknowledged. Blocking.
    */
   private boolean mayCampaign() {
-    if (mirror.loadCluster("epoch") != null) {
-      return true; // the cluster has had an active master: its maps are current
-    }
     Map<String, JsonObject> present = mirror.loadMasters();
     Set<String> members = hazelcast.getCluster().getMembers().stream()
         .map(NodeIds::of).collect(Collectors.toSet());
+    String active = mirror.loadCluster("activeMaster");
+    JsonObject activeEntry = active == null || active.equals(masterId) ? null : present.get(active);
+    if (activeEntry != null && "active".equals(activeEntry.getString("role"))
+        && members.contains(activeEntry.getString("nodeId"))) {
+      // The active master is still a member (it leaves at once on a crash, after the heartbeat
+      // timeout on a hang). The leader lock alone is not enough: after a split-brain merge
+      // Hazelcast's semaphore can hand out a second permit, and two masters would take turns
+      // deposing each other.
+      return false;
+    }
+    if (mirror.loadCluster("epoch") != null) {
+      return true; // the cluster has had an active master: its maps are current
+    }
     present.values().removeIf(m -> !members.contains(m.getString("nodeId")));
     Set<String> missing = state.masters().stream()
         .filter(id -> !id.equals(masterId) && !present.containsKey(id)).collect(Collectors.toSet());
@@ -221,6 +231,12 @@ public class MasterVerticle extends VerticleBase {
             MetadataState::encodeEntry, metaLog.lastSeq());
       } else if (clusterEpoch == 0) {
         mirror.replaceAll(state); // cold start: our log is the truth
+      } else {
+        int fixed = mirror.reconcile(state); // hot: our memory is the truth
+        if (fixed > 0) {
+          log.warn("the cluster maps differed from the hot standby state in {} entries (lost "
+              + "Hazelcast partitions or unacknowledged writes); rewritten", fixed);
+        }
       }
       log.info("master {} taking over: cluster epoch {}, {} ({} files)", masterId, clusterEpoch,
           clusterEpoch == 0 ? "cold start from the local log"
