@@ -8,6 +8,7 @@ import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
@@ -101,10 +102,36 @@ public final class Cluster {
           return hz;
         });
     return Future.fromCompletionStage(joined)
-        .compose(hz -> start(settings, new HazelcastClusterManager(hz), true)
+        .compose(hz -> withJoinTimeout(hz, start(settings, new HazelcastClusterManager(hz), true))
             .recover(t -> Future.fromCompletionStage(
                     java.util.concurrent.CompletableFuture.runAsync(hz::shutdown))
                 .transform(ar -> Future.<Node>failedFuture(t))));
+  }
+
+  /** How long a lite member may take to start its clustered Vert.x before it starts over. */
+  static final long JOIN_TIMEOUT_SECONDS = 30;
+
+  // Seen on a saturated host: two lite members that joined at the same moment suspected each
+  // other, never connected, and every cluster-wide call of the newer one (creating a map proxy
+  // asks every member) waited for minutes. A fresh Hazelcast instance (new member, new
+  // connections) joins normally, so give up on this one; the caller retries the join.
+  private static Future<Node> withJoinTimeout(HazelcastInstance hz, Future<Node> starting) {
+    Promise<Node> result = Promise.promise();
+    java.util.concurrent.CompletableFuture.delayedExecutor(JOIN_TIMEOUT_SECONDS,
+        java.util.concurrent.TimeUnit.SECONDS).execute(() -> {
+          if (result.tryFail(new com.hazelcast.core.HazelcastException("joining the cluster did not "
+              + "complete within " + JOIN_TIMEOUT_SECONDS + " s"))) {
+            hz.shutdown(); // fails the start still under way
+          }
+        });
+    starting.onComplete(ar -> {
+      if (ar.succeeded() && !result.tryComplete(ar.result())) {
+        ar.result().close(); // completed after the time-out: the caller has moved on
+      } else if (ar.failed()) {
+        result.tryFail(ar.cause());
+      }
+    });
+    return result.future();
   }
 
   private static Future<Node> start(Settings settings, HazelcastClusterManager manager,

@@ -114,7 +114,20 @@ public final class TestSupport {
       for (int i = 0; i + 1 < headers.length; i += 2) {
         b.header(headers[i], headers[i + 1]);
       }
-      return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+      HttpRequest request = b.build();
+      try {
+        return HTTP.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      } catch (java.io.IOException e) {
+        // A kept-alive connection can close under a request before any response byte (seen once
+        // in CI, cause not found). Real clients retry what is safe to repeat, so this one does
+        // too: reads, and requests carrying an idempotency key. Anything else fails the test.
+        boolean safe = method.equals("GET") || method.equals("HEAD")
+            || request.headers().firstValue("Idempotency-Key").isPresent();
+        if (!safe || !String.valueOf(e.getMessage()).contains("received no bytes")) {
+          throw e;
+        }
+        return HTTP.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      }
     } catch (Exception e) {
       throw new RuntimeException(e);
     }
