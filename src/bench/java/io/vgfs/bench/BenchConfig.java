@@ -31,7 +31,7 @@ import java.util.List;
  * @param workloads        which parts run: limits, large, small, meta, memory
  * @param settleMs         pause before each measured run (background deletes, GC)
  * @param chunkSize        vgfs chunk size and HDFS block size
- * @param gatewayJvmFlags  extra JVM flags for the gateway processes (none: as shipped),
+ * @param gatewayJvmFlags  JVM flags of the gateway processes (default: those the ./vgfs launcher gives a gateway),
  *                         e.g. {@code -Xmx128m} to see the memory workload under a small heap
  * @param targets          which targets run: vgfs-client, vgfs-http, hdfs
  */
@@ -67,7 +67,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         list("bench.workloads", "limits,large,small,meta,memory"),
         integer("bench.settleMs", 1_000),
         bytes("bench.chunkSize", "64MiB"),
-        list("bench.gatewayJvmFlags", ""),
+        list("bench.gatewayJvmFlags", "-Xmx192m,-XX:+UseSerialGC"),
         list("bench.targets", "vgfs-client,vgfs-http,hdfs"));
     if (c.largeFile > Integer.MAX_VALUE - 8 || c.memoryStreamSize > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("bench.largeFile and bench.memoryStreamSize must be < 2 GiB");

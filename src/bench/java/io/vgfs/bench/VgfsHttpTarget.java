@@ -60,7 +60,11 @@ final class VgfsHttpTarget implements FsTarget {
 
   @Override
   public CompletableFuture<Void> write(String path, byte[] data, int off, int len) {
-    HttpRequest req = request(path).PUT(HttpRequest.BodyPublishers.ofByteArray(data, off, len))
+    // Streamed from the array: BodyPublishers.ofByteArray copies the whole range up front, and
+    // four concurrent 1 GiB uploads exhausted the bench JVM's heap.
+    HttpRequest req = request(path).PUT(HttpRequest.BodyPublishers.fromPublisher(
+            HttpRequest.BodyPublishers.ofInputStream(
+                () -> new java.io.ByteArrayInputStream(data, off, len)), len))
         .build();
     return http.sendAsync(req, HttpResponse.BodyHandlers.ofString())
         .thenApply(r -> {
