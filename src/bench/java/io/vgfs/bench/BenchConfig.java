@@ -32,7 +32,7 @@ import java.util.List;
  * @param settleMs         pause before each measured run (background deletes, GC)
  * @param chunkSize        vgfs chunk size and HDFS block size
  * @param gatewayJvmFlags  JVM flags of the gateway processes (default: those the ./vgfs launcher gives a gateway),
- *                         e.g. {@code -Xmx128m} to see the memory workload under a small heap
+ *                         e.g. {@code -Xmx256m} to see the memory workload under a larger heap
  * @param targets          which targets run: vgfs-client, vgfs-http, hdfs
  */
 public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> smallSizes,
@@ -67,7 +67,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         list("bench.workloads", "limits,large,small,meta,memory"),
         integer("bench.settleMs", 1_000),
         bytes("bench.chunkSize", "64MiB"),
-        list("bench.gatewayJvmFlags", "-Xmx192m,-XX:+UseSerialGC"),
+        list("bench.gatewayJvmFlags", "-Xmx128m,-XX:+UseSerialGC"),
         list("bench.targets", "vgfs-client,vgfs-http,hdfs"));
     if (c.largeFile > Integer.MAX_VALUE - 8 || c.memoryStreamSize > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("bench.largeFile and bench.memoryStreamSize must be < 2 GiB");
