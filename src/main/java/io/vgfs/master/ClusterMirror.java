@@ -166,37 +166,14 @@ public final class ClusterMirror {
     }
   }
 
-  /** Replaces the maps with {@code state} (blocking; a cold start). */
-  public void replaceAll(MetadataState state) {
-    List<FileInfo> all = state.namespace().snapshot();
-    files.clear();
-    trash.clear();
-    snapshots.clear();
-    for (Snapshots.Snapshot snap : state.snapshots().snapshot()) {
-      snapshots.set(snap.name(), snap.toJson().encode());
-    }
-    for (Trash.Entry e : state.trash().snapshot()) {
-      trash.set(e.id(), e.toJson().encode());
-    }
-    cluster.set("draining", new io.vertx.core.json.JsonArray(
-        new ArrayList<>(state.draining())).encode());
-    Map<String, String> batch = new HashMap<>();
-    for (FileInfo f : all) {
-      batch.put(f.path(), f.toJson().encode());
-      if (batch.size() >= 10_000) {
-        files.putAll(batch);
-        batch.clear();
-      }
-    }
-    files.putAll(batch);
-  }
-
   /**
    * Makes the maps equal to {@code state} (blocking), writing only what differs, and returns how
    * many entries it fixed. A hot standby that takes over calls it before serving: Hazelcast loses
    * the partitions that a data member held alone when it dies before their backups have migrated
    * to a member that joined moments earlier, and standbys that catch up later read these maps.
-   * Unlike {@link #replaceAll} the maps are never empty meanwhile.
+   * A master that starts a cold cluster calls it too, with the state of its own log. The maps are
+   * never emptied meanwhile: a standby that reads them at any moment finds every file that was
+   * there.
    */
   public int reconcile(MetadataState state) {
     Map<String, String> wantFiles = new HashMap<>();

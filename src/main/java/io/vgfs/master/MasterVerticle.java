@@ -223,17 +223,28 @@ public class MasterVerticle extends VerticleBase {
       // mutation) and it had caught up; otherwise the maps hold what was acknowledged.
       boolean waitedFor = mine != null && Boolean.TRUE.equals(mine.getBoolean("inSync"));
       ClusterMirror.MetadataSnapshot files = null;
-      if (clusterEpoch > 0 && !(inSync && waitedFor && followed >= clusterEpoch)) {
+      if (clusterEpoch > 0 && mine == null && inSync && followed >= clusterEpoch) {
+        // Our entry is gone with a lost Hazelcast partition, and so may be some files: neither
+        // our memory nor the maps can be trusted alone. Our memory holds everything acknowledged
+        // while the active waited for us; the maps what it wrote after, if it dropped us. Keep
+        // both (at worst a file deleted after a drop comes back; nothing acknowledged is lost).
+        files = mirror.loadState();
+        state.load(files.header(clusterEpoch), state.unionWith(files.entries()));
+        metaLog.install(state.checkpointHeader(), state.checkpointEntries(),
+            MetadataState::encodeEntry, metaLog.lastSeq());
+        log.warn("master {}: its standby entry was lost from the cluster maps; took the union of "
+            + "its memory and the maps", masterId);
+        mirror.reconcile(state);
+      } else if (clusterEpoch > 0 && !(inSync && waitedFor && followed >= clusterEpoch)) {
         // Not a hot standby of the last active master: its maps are the truth.
         files = mirror.loadState();
         state.load(files.header(clusterEpoch), files.entries());
         metaLog.install(state.checkpointHeader(), state.checkpointEntries(),
             MetadataState::encodeEntry, metaLog.lastSeq());
-      } else if (clusterEpoch == 0) {
-        mirror.replaceAll(state); // cold start: our log is the truth
       } else {
-        int fixed = mirror.reconcile(state); // hot: our memory is the truth
-        if (fixed > 0) {
+        // Cold start: our log is the truth; hot standby: our memory is.
+        int fixed = mirror.reconcile(state);
+        if (clusterEpoch > 0 && fixed > 0) {
           log.warn("the cluster maps differed from the hot standby state in {} entries (lost "
               + "Hazelcast partitions or unacknowledged writes); rewritten", fixed);
         }

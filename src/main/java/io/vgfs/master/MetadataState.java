@@ -7,6 +7,7 @@ import io.vgfs.protocol.FileInfo;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -288,6 +289,30 @@ public final class MetadataState {
     appended.forEach((id, r) -> ids.add(new JsonArray().add(id).add(r[0]).add(r[1])));
     out.add(new JsonObject().put("appended", ids));
     return out;
+  }
+
+  /**
+   * This state's checkpoint entries, each replaced by the entry of {@code others} with the same
+   * key (file path, trash id or snapshot name), plus the entries only {@code others} has.
+   */
+  public List<JsonObject> unionWith(List<JsonObject> others) {
+    Map<String, JsonObject> byKey = new java.util.LinkedHashMap<>();
+    checkpointEntries().forEach(o -> {
+      JsonObject e = encodeEntry(o);
+      byKey.put(entryKey(e), e);
+    });
+    others.forEach(e -> byKey.put(entryKey(e), e));
+    return new ArrayList<>(byKey.values());
+  }
+
+  private static String entryKey(JsonObject e) {
+    if (e.containsKey("trash")) {
+      return "t:" + e.getJsonObject("trash").getString("id");
+    }
+    if (e.containsKey("snapshot")) {
+      return "s:" + e.getJsonObject("snapshot").getString("name");
+    }
+    return "f:" + e.getString("path");
   }
 
   /** Encodes an element of {@link #checkpointEntries()}. */

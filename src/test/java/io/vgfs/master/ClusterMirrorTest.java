@@ -55,7 +55,7 @@ class ClusterMirrorTest {
       state.apply(put("d/f" + i, 100 + i, 10 + i), List.of(List.of("s1")));
     }
     ClusterMirror mirror = new ClusterMirror(hz, null);
-    mirror.replaceAll(state);
+    assertThat(mirror.reconcile(state)).isEqualTo(50 + 1); // empty maps: every file, the drain list
     IMap<String, String> files = hz.getMap(ClusterMirror.FILES);
     assertThat(files.size()).isEqualTo(50);
     assertThat(mirror.reconcile(state)).isZero();
@@ -73,5 +73,20 @@ class ClusterMirrorTest {
       assertThat(files.get(f.path())).isEqualTo(f.toJson().encode());
     }
     assertThat(mirror.reconcile(state)).isZero();
+  }
+
+  @Test
+  @DisplayName("the union of a state and the maps' entries keeps both, the maps' version winning per key")
+  void union() {
+    MetadataState state = new MetadataState();
+    state.apply(put("u/only-in-memory", 1, 10), List.of(List.of("s1")));
+    state.apply(put("u/both", 2, 20), List.of(List.of("s1")));
+    JsonObject newer = put("u/both", 3, 30).getJsonObject("file");
+    JsonObject onlyInMaps = put("u/only-in-maps", 4, 40).getJsonObject("file");
+    MetadataState merged = new MetadataState();
+    merged.load(new JsonObject().put("epoch", 1), state.unionWith(List.of(newer, onlyInMaps)));
+    assertThat(merged.namespace().get("u/only-in-memory")).isNotNull();
+    assertThat(merged.namespace().get("u/only-in-maps")).isNotNull();
+    assertThat(merged.namespace().get("u/both").size()).isEqualTo(30);
   }
 }
