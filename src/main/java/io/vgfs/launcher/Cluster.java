@@ -148,7 +148,10 @@ public final class Cluster {
             .setClassPathResolvingEnabled(false)
             .setFileCachingEnabled(false));
     return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
-        .map(vertx -> new Node(vertx, manager.getHazelcastInstance(), manager, ownsHazelcast));
+        .map(vertx -> {
+          HandshakeWatchdog.watch(manager.getHazelcastInstance());
+          return new Node(vertx, manager.getHazelcastInstance(), manager, ownsHazelcast);
+        });
   }
 
   static Config hazelcastConfig(Settings settings, boolean dataMember) {
