@@ -39,6 +39,9 @@ final class MasterLink {
   private boolean stopped;
   private volatile long[] space = {0, 0};
   private long followedEpoch;
+  /** The master last followed; requests go to its own addresses ({@link Addresses#ofMaster}). */
+  private String followedMaster;
+  private int misses; // consecutive NO_HANDLERS answers from followedMaster's own address
   private final List<Long> deleted = new ArrayList<>(); // carried out, not yet confirmed
   private final String nodeId;
 
@@ -107,7 +110,8 @@ final class MasterLink {
     // A first registration with this master replaces what it knows of our chunks; later ones
     // (periodic reports) only add to it, as a chunk written meanwhile may be missing here.
     JsonObject body = identity().put("chunks", chunks).put("full", !registered);
-    return vertx.eventBus().<JsonObject>request(Addresses.REGISTER, body, SHORT)
+    boolean named = followedMaster != null;
+    return vertx.eventBus().<JsonObject>request(toMaster(Addresses.REGISTER), body, SHORT)
         .map(reply -> {
           if (!follow(reply.body().getString("masterId"), reply.body().getLong("epoch", 0L))) {
             return (Void) null;
@@ -121,7 +125,16 @@ final class MasterLink {
           handleCommands(reply.body());
           return (Void) null;
         })
-        .onFailure(t -> log.debug("registration failed, will retry: {}", t.getMessage()))
+        .onFailure(t -> {
+          log.debug("registration failed, will retry: {}", t.getMessage());
+          if (missed(t) && named) {
+            vertx.setTimer(200, id -> {
+              if (!registered) {
+                register();
+              }
+            });
+          }
+        })
         .eventually(() -> {
           if (attempt == registrations) {
             registering = false;
@@ -133,7 +146,8 @@ final class MasterLink {
   private void heartbeat() {
     JsonArray done = new JsonArray(new ArrayList<>(deleted));
     deleted.clear();
-    vertx.eventBus().<JsonObject>request(Addresses.HEARTBEAT, identity().put("deleted", done), SHORT)
+    vertx.eventBus().<JsonObject>request(toMaster(Addresses.HEARTBEAT),
+            identity().put("deleted", done), SHORT)
         .onSuccess(reply -> {
           if (!follow(reply.body().getString("masterId"), reply.body().getLong("epoch", 0L))) {
             return;
@@ -146,6 +160,7 @@ final class MasterLink {
         })
         .onFailure(t -> {
           log.debug("heartbeat failed: {}", t.getMessage());
+          missed(t);
           done.forEach(o -> deleted.add(((Number) o).longValue())); // tell the next one
         });
   }
@@ -164,7 +179,33 @@ final class MasterLink {
       followedEpoch = epoch;
       log.info("following master {} epoch {}", master, epoch);
     }
+    if (epoch >= followedEpoch && master != null && !master.equals(followedMaster)) {
+      followedMaster = master;
+    }
+    misses = 0;
     return true;
+  }
+
+  private String toMaster(String address) {
+    String m = followedMaster;
+    return m == null ? address : Addresses.ofMaster(address, m);
+  }
+
+  /**
+   * Notes a failed request. A time-out or failure from the followed master's own address sends the
+   * next requests to the shared address, where whichever master is active answers; NO_HANDLERS
+   * (its consumers not yet visible here, or gone) does so only after a few tries.
+   *
+   * @return whether it was NO_HANDLERS (an answer that comes at once, so a retry is cheap)
+   */
+  private boolean missed(Throwable t) {
+    boolean noHandlers = t instanceof io.vertx.core.eventbus.ReplyException re
+        && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS;
+    if (followedMaster != null && (!noHandlers || ++misses >= 5)) {
+      followedMaster = null;
+      misses = 0;
+    }
+    return noHandlers;
   }
 
   private JsonObject identity() {

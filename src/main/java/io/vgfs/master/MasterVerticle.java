@@ -315,8 +315,12 @@ public class MasterVerticle extends VerticleBase {
     });
     long tick = Math.max(100, options.heartbeatMs() / 2);
     tickTimer = vertx.setPeriodic(tick, id -> tick());
-    vertx.eventBus().publish(Addresses.MASTER_ANNOUNCE,
-        new JsonObject().put("masterId", masterId).put("epoch", epoch));
+    // Announce once the consumers are known cluster-wide: chunkservers answer the announcement
+    // at this master's own addresses, which must not fail with NO_HANDLERS.
+    long announcedEpoch = epoch;
+    Future.join(consumers.stream().map(MessageConsumer::completion).toList())
+        .onComplete(ar -> vertx.eventBus().publish(Addresses.MASTER_ANNOUNCE,
+            new JsonObject().put("masterId", masterId).put("epoch", announcedEpoch)));
     log.info("master {} is active: epoch {}, {} files, chunk size {}, replication {}", masterId,
         epoch, state.namespace().size(), options.chunkSize(), options.replication());
     active.tryComplete(epoch);

@@ -65,6 +65,10 @@ final class ServerService {
     List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
     consumers.add(FileService.consume(bus, Addresses.REGISTER, fence.apply(this::registerServer)));
     consumers.add(FileService.consume(bus, Addresses.HEARTBEAT, fence.apply(this::heartbeat)));
+    consumers.add(FileService.consume(bus, Addresses.ofMaster(Addresses.REGISTER, masterId),
+        fence.apply(this::registerServer)));
+    consumers.add(FileService.consume(bus, Addresses.ofMaster(Addresses.HEARTBEAT, masterId),
+        fence.apply(this::heartbeat)));
     consumers.add(FileService.consume(bus, Addresses.REPORT_BAD_REPLICA,
         fence.apply(this::badReplica)));
     consumers.add(FileService.consume(bus, Addresses.STATUS, fence.apply(this::status)));

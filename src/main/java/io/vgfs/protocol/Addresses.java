@@ -129,6 +129,17 @@ public final class Addresses {
     return "vgfs.chunkserver." + serverId;
   }
 
+  /**
+   * {@code address} as served only by master {@code masterId} (for {@link #REGISTER} and
+   * {@link #HEARTBEAT}; same messages). Right after a take-over, Vert.x may still route a request
+   * for a shared address to the previous master's node until its subscriptions are cleaned up, and
+   * a request sent to a hung master is lost until its time-out; a chunkserver that heard a
+   * master's announcement therefore talks to that master by name.
+   */
+  public static String ofMaster(String address, String masterId) {
+    return address + "." + masterId;
+  }
+
   /** The address where standby {@code masterId} receives the active master's log. */
   public static String replicaOf(String masterId) {
     return "vgfs.master.replica." + masterId;
