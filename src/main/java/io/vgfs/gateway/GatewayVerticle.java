@@ -165,10 +165,32 @@ public class GatewayVerticle extends VerticleBase {
 
   // The body may be unread: answer, then close rather than read gigabytes nobody will store
   // (HTTP/1.x; an HTTP/2 stream is reset by the response alone, other streams carry on).
+  /** Bytes of a refused request body read and dropped so that its client sees the answer. */
+  static final long SWALLOW_LIMIT = 8L << 20;
+
+  // Closing a connection whose request body is still arriving makes the kernel reset it, and the
+  // client, still sending, loses the answer ("received no bytes"). So the rest of a refused body
+  // is read and dropped (up to SWALLOW_LIMIT) and the connection closes once both are done.
   private void refuseUpload(RoutingContext ctx, Throwable t) {
-    if (!ctx.request().isEnded() && ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+    HttpServerRequest req = ctx.request();
+    if (!req.isEnded() && req.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
       ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-      ctx.response().endHandler(v -> ctx.request().connection().close());
+      io.vertx.core.Promise<Void> drained = io.vertx.core.Promise.promise();
+      long[] dropped = {0};
+      req.handler(b -> {
+        dropped[0] += b.length();
+        if (dropped[0] > SWALLOW_LIMIT) {
+          drained.tryComplete();
+        }
+      });
+      req.exceptionHandler(e -> drained.tryComplete());
+      req.endHandler(v -> drained.tryComplete());
+      io.vertx.core.Promise<Void> answered = io.vertx.core.Promise.promise();
+      ctx.response().endHandler(v -> answered.tryComplete());
+      ctx.response().closeHandler(v -> answered.tryComplete());
+      io.vertx.core.Future.all(drained.future(), answered.future())
+          .onComplete(ar -> req.connection().close());
+      req.resume();
     }
     HttpErrors.send(ctx, t);
   }

@@ -95,7 +95,7 @@ class FileOpsIT {
 
   @Test
   @DisplayName("an append retried with the same request id is applied once")
-  void idempotentAppend() {
+  void idempotentAppend() throws Exception {
     AppendOptions opts = new AppendOptions().setRequestId("retry-me-1");
     AppendResult first = await(fs.append("app/idem", Buffer.buffer("hello "), opts));
     AppendResult again = await(fs.append("app/idem", Buffer.buffer("hello "), opts));
@@ -114,6 +114,42 @@ class FileOpsIT {
         new byte[CHUNK / 4 + 1]);
     assertThat(big.statusCode()).isEqualTo(413);
     assertThat(new String(big.body())).contains(String.valueOf(CHUNK / 4));
+    // A refused body far larger than the socket buffers: the client is still sending when the
+    // answer is ready, and must still get it (the gateway reads and drops the rest).
+    byte[] huge = new byte[4 << 20];
+    for (int i = 0; i < 5; i++) {
+      HttpResponse<byte[]> r = http("POST", cluster.url("/api/v1/files/app/huge?append"), huge);
+      assertThat(r.statusCode()).isEqualTo(413);
+      assertThat(new JsonObject(Buffer.buffer(r.body())).getString("error")).isEqualTo("TOO_LARGE");
+    }
+    assertThat(http("GET", cluster.url("/api/v1/files/app/huge"), null).statusCode()).isEqualTo(404);
+    // A client that sends the whole body before it reads (a plain socket): the answer must not be
+    // lost to a connection reset.
+    for (int i = 0; i < 3; i++) {
+      assertThat(sendAllThenRead("/api/v1/files/app/raw?append", CHUNK / 4 + 1)).startsWith("HTTP/1.1 413");
+    }
+  }
+
+  private String sendAllThenRead(String target, int length) throws Exception {
+    java.net.URI uri = java.net.URI.create(cluster.url(target));
+    try (java.net.Socket s = new java.net.Socket(uri.getHost(), uri.getPort())) {
+      s.setSoTimeout(30_000);
+      Thread writer = new Thread(() -> {
+        try {
+          java.io.OutputStream out = s.getOutputStream();
+          out.write(("POST " + target + " HTTP/1.1\r\nHost: " + uri.getHost() + "\r\nContent-Length: "
+              + length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          out.write(new byte[length]);
+          out.flush();
+        } catch (java.io.IOException e) {
+          // the server may close first; what it answered is what counts
+        }
+      });
+      writer.start();
+      writer.join(30_000);
+      Thread.sleep(300); // let the server finish with the request before anything is read
+      return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
   }
 
   @Test
