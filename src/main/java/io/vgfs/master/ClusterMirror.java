@@ -125,6 +125,16 @@ public final class ClusterMirror {
   }
 
   /** Every registered master process (blocking). */
+  /** One master's entry, or null (blocking, but a single-key read: see {@link #loadMasters}). */
+  public JsonObject loadMaster(String masterId) {
+    String v = masters.get(masterId);
+    return v == null ? null : new JsonObject(v);
+  }
+
+  /**
+   * Every master's entry (blocking). A whole-map query: right after a member crashes it can wait
+   * seconds for the lost partitions to be re-assigned, where a single-key read takes a moment.
+   */
   public Map<String, JsonObject> loadMasters() {
     Map<String, JsonObject> out = new HashMap<>();
     masters.forEach((k, v) -> out.put(k, new JsonObject(v)));

@@ -169,11 +169,12 @@ public class MasterVerticle extends VerticleBase {
    * must not become active and hide what the others acknowledged. Blocking.
    */
   private boolean mayCampaign() {
-    Map<String, JsonObject> present = mirror.loadMasters();
     Set<String> members = hazelcast.getCluster().getMembers().stream()
         .map(NodeIds::of).collect(Collectors.toSet());
     String active = mirror.loadCluster("activeMaster");
-    JsonObject activeEntry = active == null || active.equals(masterId) ? null : present.get(active);
+    // Single-key reads on this path: a whole-map query stalled take-overs after a crash by ~3 s.
+    JsonObject activeEntry = active == null || active.equals(masterId) ? null
+        : mirror.loadMaster(active);
     if (activeEntry != null && "active".equals(activeEntry.getString("role"))
         && members.contains(activeEntry.getString("nodeId"))) {
       // The active master is still a member (it leaves at once on a crash, after the heartbeat
@@ -185,6 +186,7 @@ public class MasterVerticle extends VerticleBase {
     if (mirror.loadCluster("epoch") != null) {
       return true; // the cluster has had an active master: its maps are current
     }
+    Map<String, JsonObject> present = mirror.loadMasters();
     present.values().removeIf(m -> !members.contains(m.getString("nodeId")));
     Set<String> missing = state.masters().stream()
         .filter(id -> !id.equals(masterId) && !present.containsKey(id)).collect(Collectors.toSet());
@@ -218,7 +220,7 @@ public class MasterVerticle extends VerticleBase {
     return metaLog.barrier().compose(idle -> vertx.executeBlocking(() -> {
       String hzEpoch = mirror.loadCluster("epoch");
       long clusterEpoch = hzEpoch == null ? 0 : Long.parseLong(hzEpoch);
-      JsonObject mine = mirror.loadMasters().get(masterId);
+      JsonObject mine = mirror.loadMaster(masterId);
       // Hot only if the last active master waited for this standby (it holds every acknowledged
       // mutation) and it had caught up; otherwise the maps hold what was acknowledged.
       boolean waitedFor = mine != null && Boolean.TRUE.equals(mine.getBoolean("inSync"));
@@ -430,16 +432,18 @@ public class MasterVerticle extends VerticleBase {
     }
   }
 
-  private JsonArray mastersJson() {
+  // The masters map is read on a worker (a Hazelcast query must not block the event loop), the
+  // answer put together back on the event loop, where the log shipper's state lives.
+  private Future<JsonArray> mastersJson() {
+    return vertx.executeBlocking(mirror::loadMasters, false)
+        .otherwise(t -> Map.of(masterId, role("active")))
+        .map(this::mastersJson);
+  }
+
+  private JsonArray mastersJson(Map<String, JsonObject> known) {
     Set<String> members = hazelcast.getCluster().getMembers().stream()
         .map(NodeIds::of).collect(Collectors.toSet());
     JsonArray arr = new JsonArray();
-    Map<String, JsonObject> known;
-    try {
-      known = mirror.loadMasters();
-    } catch (RuntimeException e) {
-      known = Map.of(masterId, role("active"));
-    }
     Map<String, Boolean> syncing = shipper == null ? Map.of() : shipper.standbys();
     known.forEach((id, json) -> {
       if (members.contains(json.getString("nodeId")) || id.equals(masterId)) {

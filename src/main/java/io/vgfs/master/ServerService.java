@@ -32,7 +32,7 @@ final class ServerService {
   private final ClusterMirror mirror;
   private final String masterId;
   private final long epoch;
-  private final Supplier<JsonArray> masters;
+  private final Supplier<Future<JsonArray>> masters;
   private final Set<String> dead = new HashSet<>();
   private static final long REPORT_WAIT_MS = 10_000;
   private final Set<String> expected = new HashSet<>();
@@ -49,7 +49,7 @@ final class ServerService {
 
   ServerService(io.vertx.core.Vertx vertx, Metadata metadata, ServerRegistry registry,
                 MasterOptions options, ClusterMirror mirror, String masterId, long epoch,
-                Supplier<JsonArray> masters, Repairer repairer) {
+                Supplier<Future<JsonArray>> masters, Repairer repairer) {
     this.vertx = vertx;
     this.repairer = repairer;
     this.metadata = metadata;
@@ -214,7 +214,7 @@ final class ServerService {
   }
 
   private Future<JsonObject> status(JsonObject req) {
-    return metadata.barrier().map(v -> {
+    return metadata.barrier().compose(v -> masters.get()).map(mastersJson -> {
       long now = System.nanoTime();
       MetadataState st = metadata.state();
       java.util.Set<String> counting = new java.util.HashSet<>(registry.readable(now));
@@ -231,7 +231,7 @@ final class ServerService {
       return new JsonObject()
           .put("epoch", epoch)
           .put("activeMaster", masterId)
-          .put("masters", masters.get())
+          .put("masters", mastersJson)
           .put("chunkSize", options.chunkSize())
           .put("replication", options.replication())
           .put("chunkservers", chunkservers)
