@@ -179,8 +179,8 @@ final class MasterLink {
       followedEpoch = epoch;
       log.info("following master {} epoch {}", master, epoch);
     }
-    if (epoch >= followedEpoch && master != null && !master.equals(followedMaster)) {
-      followedMaster = master;
+    if (master != null) {
+      followedMaster = master; // admitted: of the newest epoch seen
     }
     misses = 0;
     return true;

@@ -145,7 +145,7 @@ public class GatewayVerticle extends VerticleBase {
     try {
       path = filePath(ctx);
     } catch (VgfsException e) {
-      refuseUpload(ctx, e);
+      HttpErrors.refuseUpload(ctx, e);
       return;
     }
     io.vgfs.client.WriteOptions conditions = new io.vgfs.client.WriteOptions()
@@ -158,41 +158,9 @@ public class GatewayVerticle extends VerticleBase {
             .putHeader(HttpHeaders.LOCATION, FILES + path);
         json(ctx.response(), 201, f.summaryJson().put("chunks", f.chunks().size()));
       } else {
-        refuseUpload(ctx, ar.cause());
+        HttpErrors.refuseUpload(ctx, ar.cause());
       }
     });
-  }
-
-  // The body may be unread: answer, then close rather than read gigabytes nobody will store
-  // (HTTP/1.x; an HTTP/2 stream is reset by the response alone, other streams carry on).
-  /** Bytes of a refused request body read and dropped so that its client sees the answer. */
-  static final long SWALLOW_LIMIT = 8L << 20;
-
-  // Closing a connection whose request body is still arriving makes the kernel reset it, and the
-  // client, still sending, loses the answer ("received no bytes"). So the rest of a refused body
-  // is read and dropped (up to SWALLOW_LIMIT) and the connection closes once both are done.
-  private void refuseUpload(RoutingContext ctx, Throwable t) {
-    HttpServerRequest req = ctx.request();
-    if (!req.isEnded() && req.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
-      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-      io.vertx.core.Promise<Void> drained = io.vertx.core.Promise.promise();
-      long[] dropped = {0};
-      req.handler(b -> {
-        dropped[0] += b.length();
-        if (dropped[0] > SWALLOW_LIMIT) {
-          drained.tryComplete();
-        }
-      });
-      req.exceptionHandler(e -> drained.tryComplete());
-      req.endHandler(v -> drained.tryComplete());
-      io.vertx.core.Promise<Void> answered = io.vertx.core.Promise.promise();
-      ctx.response().endHandler(v -> answered.tryComplete());
-      ctx.response().closeHandler(v -> answered.tryComplete());
-      io.vertx.core.Future.all(drained.future(), answered.future())
-          .onComplete(ar -> req.connection().close());
-      req.resume();
-    }
-    HttpErrors.send(ctx, t);
   }
 
   private void download(RoutingContext ctx) {
@@ -274,7 +242,7 @@ public class GatewayVerticle extends VerticleBase {
     try {
       path = filePath(ctx);
     } catch (VgfsException e) {
-      refuseUpload(ctx, e);
+      HttpErrors.refuseUpload(ctx, e);
       return;
     }
     HttpServerRequest req = ctx.request();
@@ -289,13 +257,13 @@ public class GatewayVerticle extends VerticleBase {
       return;
     }
     if (req.getParam("append") == null) {
-      refuseUpload(ctx, new VgfsException(ErrorCode.BAD_REQUEST,
+      HttpErrors.refuseUpload(ctx, new VgfsException(ErrorCode.BAD_REQUEST,
           "POST a file with ?append or ?rename-to=<new path>"));
       return;
     }
     String key = req.getHeader("Idempotency-Key");
     if (key != null && (key.isEmpty() || key.length() > 200)) {
-      refuseUpload(ctx, new VgfsException(ErrorCode.BAD_REQUEST,
+      HttpErrors.refuseUpload(ctx, new VgfsException(ErrorCode.BAD_REQUEST,
           "Idempotency-Key must have 1 to 200 characters"));
       return;
     }
@@ -304,8 +272,8 @@ public class GatewayVerticle extends VerticleBase {
       long max = info.succeeded() ? info.result().getLong("maxRecord", 16L << 20) : 16L << 20;
       String declared = req.getHeader(HttpHeaders.CONTENT_LENGTH);
       if (declared != null && Long.parseLong(declared) > max) {
-        refuseUpload(ctx, new VgfsException(ErrorCode.TOO_LARGE, "an append is at most " + max
-            + " bytes (a quarter of the chunk size); split larger data into several appends"));
+        HttpErrors.refuseUpload(ctx, new VgfsException(ErrorCode.TOO_LARGE,
+            "an append is at most " + max + " bytes (a quarter of the chunk size); split larger data into several appends"));
         return;
       }
       readBody(ctx, max).compose(body -> client.append(path, body,
@@ -314,7 +282,7 @@ public class GatewayVerticle extends VerticleBase {
                   .setIfNoneMatch(req.getHeader(HttpHeaders.IF_NONE_MATCH))))
           .onSuccess(r -> json(ctx.response(), 200, new JsonObject().put("path", path)
               .put("offset", r.offset()).put("length", r.length()).put("size", r.size())))
-          .onFailure(t -> refuseUpload(ctx, t));
+          .onFailure(t -> HttpErrors.refuseUpload(ctx, t));
     });
   }
 

@@ -1,6 +1,11 @@
 package io.vgfs.gateway;
 
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vgfs.protocol.ErrorCode;
 import io.vgfs.protocol.VgfsException;
@@ -28,6 +33,40 @@ final class HttpErrors {
       message = "internal error; see the gateway log";
     }
     send(ctx.response(), e.code(), message);
+  }
+
+  /** Bytes of a refused request body read and dropped so that its client sees the answer. */
+  static final long SWALLOW_LIMIT = 8L << 20;
+
+  /**
+   * Refuses an upload whose body may still be arriving. HTTP/1.x: the answer goes out at once with
+   * {@code Connection: close}; the rest of the body is read and dropped (up to
+   * {@link #SWALLOW_LIMIT}, not the gigabytes nobody will store) and the connection closes once
+   * both are done. Closing with the body unread would make the kernel reset the connection, and a
+   * client still sending would lose the answer ("received no bytes"). An HTTP/2 stream is reset
+   * by the response alone; other streams carry on.
+   */
+  static void refuseUpload(RoutingContext ctx, Throwable t) {
+    HttpServerRequest req = ctx.request();
+    if (!req.isEnded() && req.version() != HttpVersion.HTTP_2) {
+      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      Promise<Void> drained = Promise.promise();
+      long[] dropped = {0};
+      req.handler(b -> {
+        dropped[0] += b.length();
+        if (dropped[0] > SWALLOW_LIMIT) {
+          drained.tryComplete();
+        }
+      });
+      req.exceptionHandler(e -> drained.tryComplete());
+      req.endHandler(v -> drained.tryComplete());
+      Promise<Void> answered = Promise.promise();
+      ctx.response().endHandler(v -> answered.tryComplete());
+      ctx.response().closeHandler(v -> answered.tryComplete());
+      Future.all(drained.future(), answered.future()).onComplete(ar -> req.connection().close());
+      req.resume();
+    }
+    send(ctx, t);
   }
 
   static void send(HttpServerResponse response, ErrorCode code, String message) {

@@ -124,7 +124,6 @@ public final class ClusterMirror {
     return wrap(cluster.setAsync(key, value));
   }
 
-  /** Every registered master process (blocking). */
   /** One master's entry, or null (blocking, but a single-key read: see {@link #loadMasters}). */
   public JsonObject loadMaster(String masterId) {
     String v = masters.get(masterId);
@@ -132,7 +131,7 @@ public final class ClusterMirror {
   }
 
   /**
-   * Every master's entry (blocking). A whole-map query: right after a member crashes it can wait
+   * Every registered master process (blocking). A whole-map query: right after a member crashes it can wait
    * seconds for the lost partitions to be re-assigned, where a single-key read takes a moment.
    */
   public Map<String, JsonObject> loadMasters() {

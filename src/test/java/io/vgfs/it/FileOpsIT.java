@@ -120,13 +120,16 @@ class FileOpsIT {
     for (int i = 0; i < 5; i++) {
       HttpResponse<byte[]> r = http("POST", cluster.url("/api/v1/files/app/huge?append"), huge);
       assertThat(r.statusCode()).isEqualTo(413);
-      assertThat(new JsonObject(Buffer.buffer(r.body())).getString("error")).isEqualTo("TOO_LARGE");
+      assertThat(new JsonObject(Buffer.buffer(r.body())).getString("error"))
+          .isEqualTo("TOO_LARGE");
     }
-    assertThat(http("GET", cluster.url("/api/v1/files/app/huge"), null).statusCode()).isEqualTo(404);
+    assertThat(http("GET", cluster.url("/api/v1/files/app/huge"), null).statusCode())
+        .isEqualTo(404);
     // A client that sends the whole body before it reads (a plain socket): the answer must not be
     // lost to a connection reset.
     for (int i = 0; i < 3; i++) {
-      assertThat(sendAllThenRead("/api/v1/files/app/raw?append", CHUNK / 4 + 1)).startsWith("HTTP/1.1 413");
+      assertThat(sendAllThenRead("/api/v1/files/app/raw?append", CHUNK / 4 + 1))
+          .startsWith("HTTP/1.1 413");
     }
   }
 
@@ -137,8 +140,9 @@ class FileOpsIT {
       Thread writer = new Thread(() -> {
         try {
           java.io.OutputStream out = s.getOutputStream();
-          out.write(("POST " + target + " HTTP/1.1\r\nHost: " + uri.getHost() + "\r\nContent-Length: "
-              + length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          out.write(("POST " + target + " HTTP/1.1\r\nHost: " + uri.getHost()
+              + "\r\nContent-Length: " + length + "\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
           out.write(new byte[length]);
           out.flush();
         } catch (java.io.IOException e) {
@@ -148,7 +152,8 @@ class FileOpsIT {
       writer.start();
       writer.join(30_000);
       Thread.sleep(300); // let the server finish with the request before anything is read
-      return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+      return new String(s.getInputStream().readAllBytes(),
+          java.nio.charset.StandardCharsets.ISO_8859_1);
     }
   }
 

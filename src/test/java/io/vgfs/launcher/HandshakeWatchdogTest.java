@@ -16,8 +16,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.UUID;
-import java.util.function.BooleanSupplier;
 
+import static io.vgfs.it.TestSupport.poll;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -76,16 +76,6 @@ class HandshakeWatchdogTest {
     return connections(hz).getConnections().stream()
         .filter(ServerConnection::isAlive)
         .anyMatch(c -> c.getRemoteAddress() != null && c.getRemoteAddress().getPort() == port);
-  }
-
-  private static void poll(long millis, BooleanSupplier done, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + millis * 1_000_000;
-    while (!done.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + millis + " ms waiting for " + what);
-      }
-      Thread.sleep(50);
-    }
   }
 
   @Test
