@@ -178,6 +178,9 @@ public final class Cluster {
     // Detect a hung member in seconds, not the default minute (see the README's operations notes).
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     config.setProperty("hazelcast.max.no.heartbeat.seconds", "6");
+    // A call to a partition whose owner just died is retried until the partition has a new owner;
+    // the default pause between retries (500 ms) alone made take-overs after a crash ~1 s slower.
+    config.setProperty("hazelcast.invocation.retry.pause.millis", "100");
     // Members cut off by a hiccup rejoin within seconds instead of minutes. Only masters hold
     // data, and a master steps down (and restarts its node) rather than merge its maps.
     config.setProperty("hazelcast.merge.first.run.delay.seconds", "10");

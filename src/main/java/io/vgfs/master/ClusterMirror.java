@@ -9,8 +9,10 @@ import io.vgfs.protocol.FileInfo;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -175,52 +177,41 @@ public final class ClusterMirror {
     }
   }
 
-  /**
-   * Makes the maps equal to {@code state} (blocking), writing only what differs, and returns how
-   * many entries it fixed. A hot standby that takes over calls it before serving: Hazelcast loses
-   * the partitions that a data member held alone when it dies before their backups have migrated
-   * to a member that joined moments earlier, and standbys that catch up later read these maps.
-   * A master that starts a cold cluster calls it too, with the state of its own log. The maps are
-   * never emptied meanwhile: a standby that reads them at any moment finds every file that was
-   * there.
-   */
-  public int reconcile(MetadataState state) {
-    Map<String, String> wantFiles = new HashMap<>();
-    state.namespace().snapshot().forEach(f -> wantFiles.put(f.path(), f.toJson().encode()));
-    Map<String, String> wantTrash = new HashMap<>();
-    state.trash().snapshot().forEach(e -> wantTrash.put(e.id(), e.toJson().encode()));
-    Map<String, String> wantSnapshots = new HashMap<>();
-    state.snapshots().snapshot().forEach(s -> wantSnapshots.put(s.name(), s.toJson().encode()));
-    int fixed = reconcile(files, wantFiles) + reconcile(trash, wantTrash)
-        + reconcile(snapshots, wantSnapshots);
-    String draining = new io.vertx.core.json.JsonArray(new ArrayList<>(state.draining())).encode();
-    if (!draining.equals(cluster.get("draining"))) {
-      cluster.set("draining", draining);
-      fixed++;
-    }
-    return fixed;
+  /** The maps that hold the namespace, which {@link MapRepair} makes equal to a master's state. */
+  public enum Store { FILES, TRASH, SNAPSHOTS }
+
+  private IMap<String, String> map(Store store) {
+    return switch (store) {
+      case FILES -> files;
+      case TRASH -> trash;
+      case SNAPSHOTS -> snapshots;
+    };
   }
 
-  private static int reconcile(IMap<String, String> map, Map<String, String> want) {
-    Map<String, String> have = new HashMap<>(map);
-    Map<String, String> batch = new HashMap<>();
-    int fixed = 0;
-    for (Map.Entry<String, String> e : want.entrySet()) {
-      if (!e.getValue().equals(have.remove(e.getKey()))) {
-        batch.put(e.getKey(), e.getValue());
-        fixed++;
-        if (batch.size() >= 10_000) {
-          map.putAll(batch);
-          batch.clear();
-        }
-      }
-    }
-    map.putAll(batch);
-    for (String extra : have.keySet()) {
-      map.delete(extra);
-      fixed++;
-    }
-    return fixed;
+  /**
+   * The values of {@code keys} in a store (blocking). Partition-wise reads: unlike a whole-map
+   * query, they do not wait for partitions lost with a crashed member to be re-created.
+   */
+  public Map<String, String> read(Store store, Set<String> keys) {
+    return map(store).getAll(keys);
+  }
+
+  /** Every key of a store (blocking: a whole-map query). */
+  public Set<String> keys(Store store) {
+    return new HashSet<>(map(store).keySet());
+  }
+
+  public Future<Void> write(Store store, String key, String value) {
+    return wrap(map(store).setAsync(key, value));
+  }
+
+  public Future<Void> delete(Store store, String key) {
+    return wrap(map(store).removeAsync(key).thenApply(b -> (Void) null));
+  }
+
+  /** The list of draining chunkservers, as the active master's state has it. */
+  public Future<Void> putDraining(java.util.Collection<String> draining) {
+    return putCluster("draining", new io.vertx.core.json.JsonArray(new ArrayList<>(draining)).encode());
   }
 
   private <T> Future<T> wrap(CompletionStage<T> stage) {

@@ -3,6 +3,7 @@ package io.vgfs.master;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.core.LifecycleEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -10,7 +11,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.Lock;
 import io.vgfs.protocol.Addresses;
 import io.vgfs.protocol.ErrorCode;
 import io.vgfs.protocol.FileInfo;
@@ -50,7 +50,6 @@ import java.util.stream.Collectors;
 public class MasterVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(MasterVerticle.class);
-  static final String LEADER_LOCK = "vgfs.master.leader";
   /** How long after waking up from a pause a master distrusts its leadership. */
   static final long PAUSE_THRESHOLD_MS = 3000;
 
@@ -71,15 +70,15 @@ public class MasterVerticle extends VerticleBase {
   private Repairer repairer;
   private AppendService appends;
   private PauseGuard guard;
-  private Lock leaderLock;
+  private Campaign campaign;
   private long epoch;
-  private long startedAt;
   private UUID membershipListener;
   private UUID lifecycleListener;
   private final Map<String, String> standbyNodes = new HashMap<>(); // node id → master id
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private long tickTimer = -1;
   private boolean stopped;
+  private boolean mapsChecked; // the maps equal this active master's state (MapRepair)
   private DirectoryLock dirLock;
 
   public MasterVerticle(MasterOptions options, HazelcastInstance hazelcast) {
@@ -103,7 +102,6 @@ public class MasterVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    startedAt = System.nanoTime();
     nodeId = NodeIds.of(hazelcast.getCluster().getLocalMember());
     mirror = new ClusterMirror(hazelcast, context);
     metaLog = new MetaLog(vertx, options.dataDir().resolve("meta"));
@@ -120,101 +118,55 @@ public class MasterVerticle extends VerticleBase {
           state.namespace().size(), state.epoch(), metaLog.lastSeq());
       lifecycleListener = hazelcast.getLifecycleService().addLifecycleListener(e -> {
         if (e.getState() == LifecycleEvent.LifecycleState.MERGING) {
-          context.runOnContext(x -> stepDown("the cluster is merging with another partition"));
+          cutOff("the cluster is merging with another partition");
         }
       });
+      membershipListener = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+        @Override
+        public void memberAdded(MembershipEvent e) {
+        }
+
+        @Override
+        public void memberRemoved(MembershipEvent e) {
+          String node = NodeIds.of(e.getMember());
+          context.runOnContext(v -> memberLeft(node));
+        }
+      });
+      // Standbys too: see cutOff.
+      guard = new PauseGuard(PAUSE_THRESHOLD_MS, hazelcast,
+          () -> cutOff("this process was paused"));
+      guard.start();
       follower = new StandbyFollower(vertx, masterId, nodeId, state, metaLog, mirror);
       follower.start();
-      campaign();
+      campaign = new Campaign(vertx, hazelcast, mirror, masterId, options.coldStartWaitMs(),
+          this::standbyEntry, () -> Set.copyOf(state.masters()), lock -> won());
+      campaign.start();
     });
   }
 
   // ---------------------------------------------------------------- becoming active
 
-  private void campaign() {
-    if (stopped || metadata != null) {
-      return;
-    }
-    vertx.executeBlocking(this::mayCampaign, false).onComplete(may -> {
-      if (stopped) {
-        return;
-      }
-      if (may.failed() || !may.result()) {
-        vertx.setTimer(500, id -> campaign());
-        return;
-      }
-      vertx.sharedData().getLockWithTimeout(LEADER_LOCK, 2_000).onComplete(ar -> {
-        if (stopped) {
-          if (ar.succeeded()) {
-            ar.result().release();
-          }
-          return;
-        }
-        if (ar.failed()) {
-          campaign(); // held by the active master: keep standing by
-          return;
-        }
-        leaderLock = ar.result();
-        activate().onFailure(t -> {
-          log.error("master {} failed to take over", masterId, t);
-          stepDown("take-over failed: " + t.getMessage());
-        });
-      });
+  private void won() {
+    activate().onFailure(t -> {
+      log.error("master {} failed to take over", masterId, t);
+      stepDown("take-over failed: " + t.getMessage());
     });
   }
 
-  /**
-   * In a cold cluster (no master has been active in it yet), wait a little for the other masters
-   * this one knows of, and let the one with the most recent log lead: a master that was behind
-   * must not become active and hide what the others acknowledged. Blocking.
-   */
-  private boolean mayCampaign() {
-    Set<String> members = hazelcast.getCluster().getMembers().stream()
-        .map(NodeIds::of).collect(Collectors.toSet());
-    String active = mirror.loadCluster("activeMaster");
-    // Single-key reads on this path: a whole-map query stalled take-overs after a crash by ~3 s.
-    JsonObject activeEntry = active == null || active.equals(masterId) ? null
-        : mirror.loadMaster(active);
-    if (activeEntry != null && "active".equals(activeEntry.getString("role"))
-        && members.contains(activeEntry.getString("nodeId"))) {
-      // The active master is still a member (it leaves at once on a crash, after the heartbeat
-      // timeout on a hang). The leader lock alone is not enough: after a split-brain merge
-      // Hazelcast's semaphore can hand out a second permit, and two masters would take turns
-      // deposing each other.
-      return false;
-    }
-    if (mirror.loadCluster("epoch") != null) {
-      return true; // the cluster has had an active master: its maps are current
-    }
-    Map<String, JsonObject> present = mirror.loadMasters();
-    present.values().removeIf(m -> !members.contains(m.getString("nodeId")));
-    Set<String> missing = state.masters().stream()
-        .filter(id -> !id.equals(masterId) && !present.containsKey(id)).collect(Collectors.toSet());
-    boolean waited = System.nanoTime() - startedAt > TimeUnit.MILLISECONDS.toNanos(options.coldStartWaitMs());
-    if (!missing.isEmpty() && !waited) {
-      return false;
-    }
-    JsonObject me = standbyEntry();
-    for (Map.Entry<String, JsonObject> e : present.entrySet()) {
-      if (!e.getKey().equals(masterId) && newer(e.getValue(), e.getKey(), me, masterId)) {
-        return false; // a master with a more recent log is here: it should lead
+  private void memberLeft(String node) {
+    if (servers != null) {
+      servers.nodeLeft(node);
+      String standby = standbyNodes.remove(node);
+      if (standby != null) {
+        shipper.memberLeft(standby);
       }
+    } else if (campaign != null) {
+      campaign.memberLeft();
     }
-    return true;
-  }
-
-  private static boolean newer(JsonObject a, String idA, JsonObject b, String idB) {
-    long ea = a.getLong("epoch", 0L);
-    long eb = b.getLong("epoch", 0L);
-    if (ea != eb) {
-      return ea > eb;
-    }
-    long sa = a.getLong("seq", 0L);
-    long sb = b.getLong("seq", 0L);
-    return sa != sb ? sa > sb : idA.compareTo(idB) < 0;
   }
 
   private Future<Void> activate() {
+    long won = System.nanoTime();
     boolean inSync = follower.stop();
     long followed = follower.highestEpoch();
     return metaLog.barrier().compose(idle -> vertx.executeBlocking(() -> {
@@ -236,32 +188,23 @@ public class MasterVerticle extends VerticleBase {
             MetadataState::encodeEntry, metaLog.lastSeq());
         log.warn("master {}: its standby entry was lost from the cluster maps; took the union of "
             + "its memory and the maps", masterId);
-        mirror.reconcile(state);
       } else if (clusterEpoch > 0 && !(inSync && waitedFor && followed >= clusterEpoch)) {
         // Not a hot standby of the last active master: its maps are the truth.
         files = mirror.loadState();
         state.load(files.header(clusterEpoch), files.entries());
         metaLog.install(state.checkpointHeader(), state.checkpointEntries(),
             MetadataState::encodeEntry, metaLog.lastSeq());
-      } else {
-        // Cold start: our log is the truth; hot standby: our memory is.
-        int fixed = mirror.reconcile(state);
-        if (clusterEpoch > 0 && fixed > 0) {
-          log.warn("the cluster maps differed from the hot standby state in {} entries (lost "
-              + "Hazelcast partitions or unacknowledged writes); rewritten", fixed);
-        }
       }
-      log.info("master {} taking over: cluster epoch {}, {} ({} files)", masterId, clusterEpoch,
-          clusterEpoch == 0 ? "cold start from the local log"
+      // Otherwise a cold start (our log is the truth) or a hot standby (our memory is). Either way
+      // the maps are made equal to the state once this master serves (MapRepair).
+      log.info("master {} taking over: cluster epoch {}, {} ({} files, {} ms after winning the lock)",
+          masterId, clusterEpoch, clusterEpoch == 0 ? "cold start from the local log"
               : files == null ? "hot standby state" : "state loaded from the cluster maps",
-          state.namespace().size());
+          state.namespace().size(), (System.nanoTime() - won) / 1_000_000);
       return clusterEpoch;
     }, false)).compose(clusterEpoch -> {
       epoch = Math.max(Math.max(clusterEpoch, state.epoch()), followed) + 1;
       registry = new ServerRegistry(options.heartbeatMs(), options.deadAfterMissed());
-      guard = new PauseGuard(PAUSE_THRESHOLD_MS, hazelcast,
-          () -> context.runOnContext(v -> stepDown("this process was paused")));
-      guard.start();
       shipper = new LogShipper(vertx, masterId, epoch, metaLog.lastSeq(), mirror, guard,
           options.replicationTimeoutMs(), this::stepDown);
       metadata = new Metadata(state, metaLog, mirror, () -> stepDown("its log failed"));
@@ -275,6 +218,9 @@ public class MasterVerticle extends VerticleBase {
           .compose(v -> vertx.executeBlocking(mirror::loadServers, false))
           .map(known -> {
             serve(known);
+            log.info("master {} serves {} ms after winning the leader lock", masterId,
+                (System.nanoTime() - won) / 1_000_000);
+            repairMaps();
             return null;
           });
     });
@@ -296,25 +242,6 @@ public class MasterVerticle extends VerticleBase {
     consumers.addAll(appends.register(vertx.eventBus(), fenced));
     consumers.add(FileService.consume(vertx.eventBus(), Addresses.FOLLOW, fenced.apply(this::follow)));
     shipper.start();
-    membershipListener = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
-      @Override
-      public void memberAdded(MembershipEvent e) {
-      }
-
-      @Override
-      public void memberRemoved(MembershipEvent e) {
-        String node = NodeIds.of(e.getMember());
-        context.runOnContext(v -> {
-          if (servers != null) {
-            servers.nodeLeft(node);
-          }
-          String standby = standbyNodes.remove(node);
-          if (standby != null && shipper != null) {
-            shipper.memberLeft(standby);
-          }
-        });
-      }
-    });
     long tick = Math.max(100, options.heartbeatMs() / 2);
     tickTimer = vertx.setPeriodic(tick, id -> tick());
     // Announce once the consumers are known cluster-wide: chunkservers answer the announcement
@@ -326,6 +253,26 @@ public class MasterVerticle extends VerticleBase {
     log.info("master {} is active: epoch {}, {} files, chunk size {}, replication {}", masterId,
         epoch, state.namespace().size(), options.chunkSize(), options.replication());
     active.tryComplete(epoch);
+  }
+
+  // Standbys may follow (and load the maps) only once the maps equal this master's state.
+  private void repairMaps() {
+    long started = System.nanoTime();
+    new MapRepair(vertx, mirror, state, () -> !deposed.future().isComplete() && !stopped).run()
+        .onSuccess(n -> {
+          mapsChecked = true;
+          if (n > 0) {
+            log.warn("the cluster maps differed from this master's state in {} entries (lost "
+                + "Hazelcast partitions, unacknowledged writes or a cold start); rewritten in {} ms",
+                n, (System.nanoTime() - started) / 1_000_000);
+          }
+        })
+        .onFailure(t -> {
+          if (!stopped && !deposed.future().isComplete()) {
+            log.warn("repairing the cluster maps failed ({}); trying again", t.toString());
+            vertx.setTimer(1000, id -> repairMaps());
+          }
+        });
   }
 
   // Every request may carry the highest epoch its sender has seen: a newer one than ours means
@@ -346,6 +293,10 @@ public class MasterVerticle extends VerticleBase {
     String standby = req.getString("masterId");
     if (standby == null || standby.equals(masterId)) {
       throw new VgfsException(ErrorCode.BAD_REQUEST, "a follow request needs the standby's id");
+    }
+    if (!mapsChecked) {
+      throw new VgfsException(ErrorCode.NOT_ACTIVE, "master " + masterId
+          + " is still repairing the cluster maps after taking over; follow again in a moment");
     }
     if (req.getString("nodeId") != null) {
       standbyNodes.put(req.getString("nodeId"), standby);
@@ -397,6 +348,26 @@ public class MasterVerticle extends VerticleBase {
 
   // ---------------------------------------------------------------- stepping down
 
+  /**
+   * This member may no longer belong to the cluster it believes in (it was paused, or its cluster
+   * is merging with another): it leaves the cluster at once, from any thread, and steps down. A
+   * member the others removed while it was stopped wakes up in a one-member cluster of its own
+   * within a moment; Hazelcast would merge the live cluster into it if that one-member cluster
+   * lasted until the next split-brain check (one data member on each side is a tie, decided by
+   * address, not by which master is active), resetting the live master and every chunkserver.
+   */
+  private void cutOff(String reason) {
+    Thread t = new Thread(() -> {
+      try {
+        hazelcast.getLifecycleService().terminate();
+      } catch (RuntimeException e) {
+        log.warn("leaving the cluster failed: {}", e.toString());
+      }
+    }, "vgfs-leave-cluster");
+    t.start();
+    context.runOnContext(v -> stepDown(reason));
+  }
+
   private void stepDown(String reason) {
     if (deposed.future().isComplete() || stopped) {
       return;
@@ -426,18 +397,22 @@ public class MasterVerticle extends VerticleBase {
     if (follower != null) {
       follower.stop();
     }
-    if (leaderLock != null) {
-      leaderLock.release();
-      leaderLock = null;
+    if (campaign != null) {
+      campaign.stop();
     }
   }
 
-  // The masters map is read on a worker (a Hazelcast query must not block the event loop), the
+  // The masters and whether every partition of the maps has its backup (no migration under way:
+  // a crash of a master during one loses partitions, see MapRepair), for the cluster status.
+  // Both are read on a worker (cluster-wide Hazelcast calls must not block the event loop), the
   // answer put together back on the event loop, where the log shipper's state lives.
-  private Future<JsonArray> mastersJson() {
-    return vertx.executeBlocking(mirror::loadMasters, false)
-        .otherwise(t -> Map.of(masterId, role("active")))
-        .map(this::mastersJson);
+  private Future<JsonObject> mastersJson() {
+    Future<Map<String, JsonObject>> known = vertx.executeBlocking(mirror::loadMasters, false)
+        .otherwise(t -> Map.of(masterId, role("active")));
+    Future<Boolean> safe = vertx.executeBlocking(
+        () -> hazelcast.getPartitionService().isClusterSafe(), false).otherwise(false);
+    return Future.all(known, safe).map(v -> new JsonObject()
+        .put("masters", mastersJson(known.result())).put("mapsSafe", safe.result()));
   }
 
   private JsonArray mastersJson(Map<String, JsonObject> known) {
@@ -474,11 +449,15 @@ public class MasterVerticle extends VerticleBase {
   public Future<?> stop() {
     stopped = true;
     endTerm();
-    if (membershipListener != null) {
-      hazelcast.getCluster().removeMembershipListener(membershipListener);
-    }
-    if (lifecycleListener != null) {
-      hazelcast.getLifecycleService().removeLifecycleListener(lifecycleListener);
+    try {
+      if (membershipListener != null) {
+        hazelcast.getCluster().removeMembershipListener(membershipListener);
+      }
+      if (lifecycleListener != null) {
+        hazelcast.getLifecycleService().removeLifecycleListener(lifecycleListener);
+      }
+    } catch (HazelcastInstanceNotActiveException e) {
+      // cut off (cutOff): the listeners went with the instance
     }
     return vertx.executeBlocking(() -> {
       metaLog.close();

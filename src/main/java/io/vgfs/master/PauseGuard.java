@@ -26,6 +26,7 @@ final class PauseGuard {
   private volatile long lastTick = System.nanoTime();
   private volatile boolean othersBefore;
   private volatile boolean stopped;
+  private volatile boolean tripped; // a pause was seen: unhealthy for good
 
   PauseGuard(long thresholdMs, HazelcastInstance hazelcast, Runnable onPause) {
     this.thresholdNanos = TimeUnit.MILLISECONDS.toNanos(thresholdMs);
@@ -44,9 +45,12 @@ final class PauseGuard {
     ticker.interrupt();
   }
 
-  /** False when this process was stopped for longer than the threshold and others could act. */
+  /**
+   * False when this process was stopped for longer than the threshold and others could act, from
+   * the moment it wakes up (before this guard's thread has run again) and for good after.
+   */
   boolean healthy() {
-    return System.nanoTime() - lastTick < thresholdNanos || !othersBefore;
+    return !tripped && (System.nanoTime() - lastTick < thresholdNanos || !othersBefore);
   }
 
   private void run() {
@@ -59,6 +63,7 @@ final class PauseGuard {
       long now = System.nanoTime();
       long gap = now - lastTick;
       if (gap >= thresholdNanos && othersBefore) {
+        tripped = true;
         lastTick = now;
         onPause.run();
         return; // one report; the master steps down and a new guard comes with the next term

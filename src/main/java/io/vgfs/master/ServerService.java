@@ -32,7 +32,7 @@ final class ServerService {
   private final ClusterMirror mirror;
   private final String masterId;
   private final long epoch;
-  private final Supplier<Future<JsonArray>> masters;
+  private final Supplier<Future<JsonObject>> masters;
   private final Set<String> dead = new HashSet<>();
   private static final long REPORT_WAIT_MS = 10_000;
   private final Set<String> expected = new HashSet<>();
@@ -49,7 +49,7 @@ final class ServerService {
 
   ServerService(io.vertx.core.Vertx vertx, Metadata metadata, ServerRegistry registry,
                 MasterOptions options, ClusterMirror mirror, String masterId, long epoch,
-                Supplier<Future<JsonArray>> masters, Repairer repairer) {
+                Supplier<Future<JsonObject>> masters, Repairer repairer) {
     this.vertx = vertx;
     this.repairer = repairer;
     this.metadata = metadata;
@@ -214,6 +214,7 @@ final class ServerService {
   }
 
   private Future<JsonObject> status(JsonObject req) {
+    // masters: {"masters": [...], "mapsSafe": whether every map partition has its backup}
     return metadata.barrier().compose(v -> masters.get()).map(mastersJson -> {
       long now = System.nanoTime();
       MetadataState st = metadata.state();
@@ -231,7 +232,8 @@ final class ServerService {
       return new JsonObject()
           .put("epoch", epoch)
           .put("activeMaster", masterId)
-          .put("masters", mastersJson)
+          .put("masters", mastersJson.getJsonArray("masters"))
+          .put("mapsSafe", mastersJson.getBoolean("mapsSafe"))
           .put("chunkSize", options.chunkSize())
           .put("replication", options.replication())
           .put("chunkservers", chunkservers)

@@ -57,6 +57,12 @@ public final class TestSupport {
 
   /** Polls {@code condition} every 20 ms until it holds or the deadline passes. */
   public static void poll(long timeoutMs, BooleanSupplier condition, String what) {
+    poll(timeoutMs, condition, () -> what);
+  }
+
+  /** {@link #poll(long, BooleanSupplier, String)} with a description made when it fails. */
+  public static void poll(long timeoutMs, BooleanSupplier condition,
+                          java.util.function.Supplier<String> what) {
     long deadline = System.nanoTime() + timeoutMs * 1_000_000;
     Throwable last = null;
     while (System.nanoTime() < deadline) {
@@ -71,10 +77,11 @@ public final class TestSupport {
         Thread.sleep(20);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting for " + what);
+        throw new AssertionError("interrupted waiting for " + what.get());
       }
     }
-    throw new AssertionError("timed out after " + timeoutMs + " ms waiting for " + what, last);
+    throw new AssertionError("timed out after " + timeoutMs + " ms waiting for " + what.get(),
+        last);
   }
 
   public static byte[] randomBytes(int n, long seed) {

@@ -4,6 +4,8 @@ import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vgfs.protocol.ChunkRef;
 import io.vgfs.protocol.FileInfo;
@@ -14,6 +16,8 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -47,32 +51,97 @@ class ClusterMirrorTest {
     return new JsonObject().put("op", "put").put("file", f.toJson());
   }
 
-  @Test
-  @DisplayName("reconcile restores lost entries, drops extra ones, fixes stale ones and leaves equal ones alone")
-  void reconcile() {
-    MetadataState state = new MetadataState();
-    for (int i = 0; i < 50; i++) {
-      state.apply(put("d/f" + i, 100 + i, 10 + i), List.of(List.of("s1")));
-    }
-    ClusterMirror mirror = new ClusterMirror(hz, null);
-    assertThat(mirror.reconcile(state)).isEqualTo(50 + 1); // empty maps: every file, the drain list
+  private static int repair(Vertx vertx, ClusterMirror mirror, MetadataState state)
+      throws Exception {
+    CompletableFuture<Integer> done = new CompletableFuture<>();
+    vertx.getOrCreateContext().runOnContext(v -> new MapRepair(vertx, mirror, state, () -> true)
+        .run().onComplete(ar -> {
+          if (ar.succeeded()) {
+            done.complete(ar.result());
+          } else {
+            done.completeExceptionally(ar.cause());
+          }
+        }));
+    return done.get(30, TimeUnit.SECONDS);
+  }
+
+  private static void assertMapsEqual(MetadataState state) {
     IMap<String, String> files = hz.getMap(ClusterMirror.FILES);
-    assertThat(files.size()).isEqualTo(50);
-    assertThat(mirror.reconcile(state)).isZero();
-
-    // What a lost partition, an unacknowledged write and a stale value look like.
-    for (int i = 0; i < 7; i++) {
-      files.delete("d/f" + i);
-    }
-    files.set("d/unacknowledged", files.get("d/f10"));
-    files.set("d/f20", files.get("d/f21"));
-
-    assertThat(mirror.reconcile(state)).isEqualTo(7 + 1 + 1);
-    assertThat(files.size()).isEqualTo(50);
+    assertThat(files.size()).isEqualTo(state.namespace().size());
     for (FileInfo f : state.namespace().snapshot()) {
       assertThat(files.get(f.path())).isEqualTo(f.toJson().encode());
     }
-    assertThat(mirror.reconcile(state)).isZero();
+    IMap<String, String> trash = hz.getMap(ClusterMirror.TRASH);
+    assertThat(trash.size()).isEqualTo(state.trash().size());
+    for (Trash.Entry e : state.trash().snapshot()) {
+      assertThat(trash.get(e.id())).isEqualTo(e.toJson().encode());
+    }
+  }
+
+  @Test
+  @DisplayName("MapRepair restores lost entries, fixes stale ones, removes extra ones, and leaves equal ones alone")
+  void repair() throws Exception {
+    hz.getMap(ClusterMirror.FILES).clear();
+    hz.getMap(ClusterMirror.TRASH).clear();
+    MetadataState state = new MetadataState();
+    for (int i = 0; i < 2_500; i++) { // more than one batch
+      state.apply(put("d/f" + i, 100 + i, 10 + i), List.of(List.of("s1")));
+    }
+    Vertx vertx = Vertx.vertx();
+    try {
+      ClusterMirror mirror = new ClusterMirror(hz, vertx.getOrCreateContext());
+      assertThat(repair(vertx, mirror, state)).isEqualTo(2_500); // a cold start: empty maps
+      assertMapsEqual(state);
+      assertThat(repair(vertx, mirror, state)).isZero();
+
+      // What a lost partition, an unacknowledged write and a stale value look like.
+      IMap<String, String> files = hz.getMap(ClusterMirror.FILES);
+      for (int i = 0; i < 7; i++) {
+        files.delete("d/f" + i);
+      }
+      files.set("d/unacknowledged", files.get("d/f10"));
+      files.set("d/f2100", files.get("d/f21"));
+      assertThat(repair(vertx, mirror, state)).isEqualTo(7 + 1 + 1);
+      assertMapsEqual(state);
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @DisplayName("MapRepair never undoes a mutation made while it runs")
+  void repairDuringMutations() throws Exception {
+    hz.getMap(ClusterMirror.FILES).clear();
+    hz.getMap(ClusterMirror.TRASH).clear();
+    MetadataState state = new MetadataState();
+    for (int i = 0; i < 50; i++) {
+      state.apply(put("m/f" + i, 100 + i, 10 + i), List.of(List.of("s1")));
+    }
+    Vertx vertx = Vertx.vertx();
+    try {
+      Context context = vertx.getOrCreateContext();
+      ClusterMirror mirror = new ClusterMirror(hz, context);
+      CompletableFuture<Integer> done = new CompletableFuture<>();
+      context.runOnContext(v -> {
+        new MapRepair(vertx, mirror, state, () -> true).run()
+            .onSuccess(done::complete).onFailure(done::completeExceptionally);
+        // Mutations the active master makes (and writes through) while the repair reads the maps.
+        state.apply(put("m/new", 999, 9), List.of(List.of("s1")));
+        mirror.put(state.namespace().get("m/new"), null);
+        FileInfo gone = state.namespace().get("m/f30");
+        state.apply(new JsonObject().put("op", "delete").put("path", "m/f30").put("id", "t-1")
+            .put("at", 1L));
+        mirror.trash(state.trash().get("t-1"));
+        assertThat(gone).isNotNull();
+      });
+      done.get(30, TimeUnit.SECONDS);
+      IMap<String, String> files = hz.getMap(ClusterMirror.FILES);
+      assertThat(files.containsKey("m/new")).isTrue();
+      assertThat(files.containsKey("m/f30")).isFalse();
+      assertMapsEqual(state);
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
   }
 
   @Test

@@ -1,0 +1,171 @@
+package io.vgfs.master;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.Lock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * A standby master's campaign for the cluster-wide leader lock: it checks every
+ * {@value #CHECK_MS} ms (and at once when a member leaves) whether it may lead, and if so takes
+ * the lock; the holder is the active master. Runs on the master verticle's event loop; the
+ * checks, which read the Hazelcast maps, on a worker.
+ *
+ * <p>The lock alone is not enough: after a split-brain merge Hazelcast's lock can be granted a
+ * second time, and two masters would take turns deposing each other. So a standby campaigns
+ * only once the active master recorded in the maps has left the cluster (it leaves at once on a
+ * crash, after the heartbeat time-out on a hang). In a cold cluster (no master has been active in
+ * it yet) it waits a little for the other masters its log knows of, and lets the one with the
+ * most recent log lead: a master that was behind must not become active and hide what the others
+ * acknowledged.
+ */
+final class Campaign {
+
+  private static final Logger log = LoggerFactory.getLogger(Campaign.class);
+  static final String LEADER_LOCK = "vgfs.master.leader";
+  static final long CHECK_MS = 500;
+
+  private final Vertx vertx;
+  private final HazelcastInstance hazelcast;
+  private final ClusterMirror mirror;
+  private final String masterId;
+  private final long coldStartWaitNanos;
+  private final Supplier<JsonObject> me;
+  private final Supplier<Set<String>> knownMasters;
+  private final Consumer<Lock> won;
+  private final long startedAt = System.nanoTime();
+  private boolean running;
+  private boolean checking;
+  private long timer = -1;
+  private Lock lock;
+
+  /**
+   * @param me           this master's entry (its log's epoch and seq), read on the event loop
+   * @param knownMasters the masters this master's log knows of, read on the event loop
+   * @param won          called with the lock when this master may become active
+   */
+  Campaign(Vertx vertx, HazelcastInstance hazelcast, ClusterMirror mirror, String masterId,
+           long coldStartWaitMs, Supplier<JsonObject> me, Supplier<Set<String>> knownMasters,
+           Consumer<Lock> won) {
+    this.vertx = vertx;
+    this.hazelcast = hazelcast;
+    this.mirror = mirror;
+    this.masterId = masterId;
+    this.coldStartWaitNanos = TimeUnit.MILLISECONDS.toNanos(coldStartWaitMs);
+    this.me = me;
+    this.knownMasters = knownMasters;
+    this.won = won;
+  }
+
+  void start() {
+    running = true;
+    check();
+  }
+
+  /** Stops campaigning, and releases the lock if this master holds it. */
+  void stop() {
+    running = false;
+    vertx.cancelTimer(timer);
+    if (lock != null) {
+      lock.release();
+      lock = null;
+    }
+  }
+
+  /** A member left the cluster: perhaps the active master, so check now, not at the next tick. */
+  void memberLeft() {
+    if (running && timer >= 0 && vertx.cancelTimer(timer)) {
+      check();
+    }
+  }
+
+  private void check() {
+    if (!running || checking) {
+      return;
+    }
+    checking = true;
+    timer = -1;
+    long started = System.nanoTime();
+    JsonObject self = me.get();
+    Set<String> known = knownMasters.get();
+    vertx.executeBlocking(() -> mayLead(self, known), false).onComplete(may -> {
+      if (!running) {
+        checking = false;
+        return;
+      }
+      if (may.failed() || !may.result()) {
+        checking = false;
+        timer = vertx.setTimer(CHECK_MS, id -> check());
+        return;
+      }
+      long checked = System.nanoTime();
+      vertx.sharedData().getLockWithTimeout(LEADER_LOCK, 2_000).onComplete(ar -> {
+        checking = false;
+        if (!running) {
+          if (ar.succeeded()) {
+            ar.result().release();
+          }
+          return;
+        }
+        if (ar.failed()) {
+          check(); // held by the active master: keep standing by
+          return;
+        }
+        log.info("master {} won the leader lock (check {} ms, lock {} ms)", masterId,
+            (checked - started) / 1_000_000, (System.nanoTime() - checked) / 1_000_000);
+        lock = ar.result();
+        running = false;
+        won.accept(lock);
+      });
+    });
+  }
+
+  // Blocking. Single-key reads where it matters: a whole-map query stalled take-overs after a
+  // crash by seconds.
+  private boolean mayLead(JsonObject self, Set<String> known) {
+    Set<String> members = hazelcast.getCluster().getMembers().stream()
+        .map(NodeIds::of).collect(Collectors.toSet());
+    String active = mirror.loadCluster("activeMaster");
+    JsonObject activeEntry = active == null || active.equals(masterId) ? null
+        : mirror.loadMaster(active);
+    if (activeEntry != null && "active".equals(activeEntry.getString("role"))
+        && members.contains(activeEntry.getString("nodeId"))) {
+      return false; // the active master is still a member
+    }
+    if (mirror.loadCluster("epoch") != null) {
+      return true; // the cluster has had an active master: its maps are current
+    }
+    Map<String, JsonObject> present = mirror.loadMasters();
+    present.values().removeIf(m -> !members.contains(m.getString("nodeId")));
+    boolean missing = known.stream().anyMatch(id -> !id.equals(masterId) && !present.containsKey(id));
+    if (missing && System.nanoTime() - startedAt <= coldStartWaitNanos) {
+      return false;
+    }
+    for (Map.Entry<String, JsonObject> e : present.entrySet()) {
+      if (!e.getKey().equals(masterId) && newer(e.getValue(), e.getKey(), self, masterId)) {
+        return false; // a master with a more recent log is here: it should lead
+      }
+    }
+    return true;
+  }
+
+  private static boolean newer(JsonObject a, String idA, JsonObject b, String idB) {
+    long ea = a.getLong("epoch", 0L);
+    long eb = b.getLong("epoch", 0L);
+    if (ea != eb) {
+      return ea > eb;
+    }
+    long sa = a.getLong("seq", 0L);
+    long sb = b.getLong("seq", 0L);
+    return sa != sb ? sa > sb : idA.compareTo(idB) < 0;
+  }
+}
