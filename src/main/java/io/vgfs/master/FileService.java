@@ -36,11 +36,21 @@ final class FileService {
   private final MasterOptions options;
   private final String masterId;
   private final long epoch;
+  private final io.vertx.core.Vertx vertx;
+  private final long termStarted = System.nanoTime();
   private long chunkCounter;
   private java.util.function.Supplier<Future<Void>> reports = Future::succeededFuture;
 
-  FileService(Metadata metadata, ServerRegistry registry, MasterOptions options, String masterId,
-              long epoch) {
+  /**
+   * How long after this term began an allocation that finds too few chunkservers waits for more to
+   * register (they register again on a new master's announcement, within a fraction of a second
+   * here) instead of refusing at once.
+   */
+  static final long REGISTRATION_GRACE_MS = 1500;
+
+  FileService(io.vertx.core.Vertx vertx, Metadata metadata, ServerRegistry registry,
+              MasterOptions options, String masterId, long epoch) {
+    this.vertx = vertx;
     this.metadata = metadata;
     this.registry = registry;
     this.options = options;
@@ -102,6 +112,18 @@ final class FileService {
     long now = System.nanoTime();
     List<ServerState> candidates = registry.writable(now);
     List<ServerState> chosen = Placement.choose(candidates, options.replication(), exclude);
+    if (chosen.size() < options.replication()
+        && now - termStarted < REGISTRATION_GRACE_MS * 1_000_000) {
+      io.vertx.core.Promise<JsonObject> later = io.vertx.core.Promise.promise();
+      vertx.setTimer(50, id -> {
+        try {
+          allocate(req).onComplete(later);
+        } catch (RuntimeException e) {
+          later.fail(e);
+        }
+      });
+      return later.future();
+    }
     if (chosen.size() < options.replication()) {
       throw new VgfsException(ErrorCode.NOT_ENOUGH_CHUNKSERVERS, "replication "
           + options.replication() + " needs " + options.replication()

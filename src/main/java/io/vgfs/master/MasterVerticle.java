@@ -227,7 +227,7 @@ public class MasterVerticle extends VerticleBase {
   }
 
   private void serve(Map<String, JsonObject> knownServers) {
-    FileService files = new FileService(metadata, registry, options, masterId, epoch);
+    FileService files = new FileService(vertx, metadata, registry, options, masterId, epoch);
     appends = new AppendService(vertx, metadata, registry, options, epoch, files::nextChunkId);
     repairer = new Repairer(vertx, state, registry, options, epoch, appends::leased);
     servers = new ServerService(vertx, metadata, registry, options, mirror, masterId, epoch,
@@ -409,10 +409,24 @@ public class MasterVerticle extends VerticleBase {
   private Future<JsonObject> mastersJson() {
     Future<Map<String, JsonObject>> known = vertx.executeBlocking(mirror::loadMasters, false)
         .otherwise(t -> Map.of(masterId, role("active")));
-    Future<Boolean> safe = vertx.executeBlocking(
-        () -> hazelcast.getPartitionService().isClusterSafe(), false).otherwise(false);
+    Future<Boolean> safe = mapsSafe();
     return Future.all(known, safe).map(v -> new JsonObject()
         .put("masters", mastersJson(known.result())).put("mapsSafe", safe.result()));
+  }
+
+  private Future<Boolean> safeCheck;
+  private long safeCheckAt;
+
+  // Asks every member (and may wait for a hung one), so at most one check runs at a time and an
+  // answer serves for a second, however often the status is polled.
+  private Future<Boolean> mapsSafe() {
+    long now = System.nanoTime();
+    if (safeCheck == null || safeCheck.isComplete() && now - safeCheckAt > 1_000_000_000L) {
+      safeCheckAt = now;
+      safeCheck = vertx.executeBlocking(() -> hazelcast.getPartitionService().isClusterSafe(),
+          false).otherwise(false);
+    }
+    return safeCheck;
   }
 
   private JsonArray mastersJson(Map<String, JsonObject> known) {
