@@ -181,6 +181,8 @@ public final class Cluster {
     // A call to a partition whose owner just died is retried until the partition has a new owner;
     // the default pause between retries (500 ms) alone made take-overs after a crash ~1 s slower.
     config.setProperty("hazelcast.invocation.retry.pause.millis", "100");
+    // ... and as many more retries, so a call still gives up after about two minutes, as by default.
+    config.setProperty("hazelcast.invocation.max.retry.count", "1250");
     // Members cut off by a hiccup rejoin within seconds instead of minutes. Only masters hold
     // data, and a master steps down (and restarts its node) rather than merge its maps.
     config.setProperty("hazelcast.merge.first.run.delay.seconds", "10");

@@ -141,9 +141,12 @@ final class Campaign {
         && members.contains(activeEntry.getString("nodeId"))) {
       return false; // the active master is still a member
     }
-    if (mirror.loadCluster("epoch") != null) {
-      return true; // the cluster has had an active master: its maps are current
+    String epoch = mirror.loadCluster("epoch");
+    if (epoch != null && epoch.equals(mirror.loadCluster(ClusterMirror.MAPS_EPOCH))) {
+      return true; // the last active master made the maps current (MapRepair)
     }
+    // A cold cluster, or its last active master died before it had repaired the maps: the
+    // masters' own logs decide.
     Map<String, JsonObject> present = mirror.loadMasters();
     present.values().removeIf(m -> !members.contains(m.getString("nodeId")));
     boolean missing = known.stream().anyMatch(id -> !id.equals(masterId) && !present.containsKey(id));

@@ -23,7 +23,8 @@ import java.util.concurrent.CompletionStage;
  * <pre>
  * vgfs.files    path → FileInfo JSON (with its chunks: id, version, length, checksum)
  * vgfs.servers  chunkserver id → its last registration/heartbeat JSON
- * vgfs.cluster  "epoch", "activeMaster", "chunkSize", "replication" → value as string
+ * vgfs.cluster  "epoch", "activeMaster", "chunkSize", "replication", "draining",
+ *               "mapsEpoch" (the last epoch whose master finished MapRepair) → value as string
  * vgfs.masters  master id → {"role", "nodeId", "since"}
  * vgfs.trash    trash id → Trash.Entry JSON
  * vgfs.snapshots name → Snapshot JSON
@@ -40,6 +41,8 @@ public final class ClusterMirror {
   public static final String MASTERS = "vgfs.masters";
   public static final String TRASH = "vgfs.trash";
   public static final String SNAPSHOTS = "vgfs.snapshots";
+  /** The cluster-map key of the last epoch whose active master finished {@link MapRepair}. */
+  public static final String MAPS_EPOCH = "mapsEpoch";
 
   private final HazelcastInstance hz;
   private final Context context;
@@ -205,8 +208,20 @@ public final class ClusterMirror {
     return wrap(map(store).setAsync(key, value));
   }
 
-  public Future<Void> delete(Store store, String key) {
-    return wrap(map(store).removeAsync(key).thenApply(b -> (Void) null));
+  /**
+   * Sets {@code key} to {@code value} only if it still holds {@code expected} ({@code null}: is
+   * absent), and tells whether it did (blocking). Conditional, so that a repair never overwrites
+   * a value that a mutation wrote after the repair read the map, whatever order Hazelcast
+   * applies asynchronous writes in when it retries them.
+   */
+  public boolean replace(Store store, String key, String expected, String value) {
+    return expected == null ? map(store).putIfAbsent(key, value) == null
+        : map(store).replace(key, expected, value);
+  }
+
+  /** Removes {@code key} only if it still holds {@code expected}; whether it did (blocking). */
+  public boolean remove(Store store, String key, String expected) {
+    return map(store).remove(key, expected);
   }
 
   /** The list of draining chunkservers, as the active master's state has it. */

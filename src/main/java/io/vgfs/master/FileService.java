@@ -38,6 +38,7 @@ final class FileService {
   private final long epoch;
   private final io.vertx.core.Vertx vertx;
   private final long termStarted = System.nanoTime();
+  private final java.util.function.BooleanSupplier serving; // the fence's checks, for retries
   private long chunkCounter;
   private java.util.function.Supplier<Future<Void>> reports = Future::succeededFuture;
 
@@ -49,8 +50,10 @@ final class FileService {
   static final long REGISTRATION_GRACE_MS = 1500;
 
   FileService(io.vertx.core.Vertx vertx, Metadata metadata, ServerRegistry registry,
-              MasterOptions options, String masterId, long epoch) {
+              MasterOptions options, String masterId, long epoch,
+              java.util.function.BooleanSupplier serving) {
     this.vertx = vertx;
+    this.serving = serving;
     this.metadata = metadata;
     this.registry = registry;
     this.options = options;
@@ -116,6 +119,11 @@ final class FileService {
         && now - termStarted < REGISTRATION_GRACE_MS * 1_000_000) {
       io.vertx.core.Promise<JsonObject> later = io.vertx.core.Promise.promise();
       vertx.setTimer(50, id -> {
+        if (!serving.getAsBoolean()) {
+          later.fail(new VgfsException(ErrorCode.NOT_ACTIVE, "master " + masterId
+              + " is no longer the active master"));
+          return;
+        }
         try {
           allocate(req).onComplete(later);
         } catch (RuntimeException e) {

@@ -69,7 +69,9 @@ public class MasterVerticle extends VerticleBase {
   private LogShipper shipper;
   private Repairer repairer;
   private AppendService appends;
-  private PauseGuard guard;
+  private PauseGuard guard;        // this term's
+  private PauseGuard standbyGuard; // while standing by
+  private long cutOffMs;           // a pause this long may have cost this member its membership
   private Campaign campaign;
   private long epoch;
   private UUID membershipListener;
@@ -133,9 +135,16 @@ public class MasterVerticle extends VerticleBase {
         }
       });
       // Standbys too: see cutOff.
-      guard = new PauseGuard(PAUSE_THRESHOLD_MS, hazelcast,
-          () -> cutOff("this process was paused"));
-      guard.start();
+      cutOffMs = Math.max(PAUSE_THRESHOLD_MS, heartbeatTimeoutMs(hazelcast) - 1000);
+      standbyGuard = PauseGuard.watching(PAUSE_THRESHOLD_MS, hazelcast, gap -> {
+        if (gap >= cutOffMs) {
+          cutOff("this process was paused for " + gap + " ms");
+        } else {
+          log.warn("standby master {} was paused for {} ms, too short to have been removed from "
+              + "the cluster; standing by", masterId, gap);
+        }
+      });
+      standbyGuard.start();
       follower = new StandbyFollower(vertx, masterId, nodeId, state, metaLog, mirror);
       follower.start();
       campaign = new Campaign(vertx, hazelcast, mirror, masterId, options.coldStartWaitMs(),
@@ -147,6 +156,10 @@ public class MasterVerticle extends VerticleBase {
   // ---------------------------------------------------------------- becoming active
 
   private void won() {
+    if (!standbyGuard.healthy()) {
+      stepDown("this process was paused while it campaigned");
+      return;
+    }
     activate().onFailure(t -> {
       log.error("master {} failed to take over", masterId, t);
       stepDown("take-over failed: " + t.getMessage());
@@ -176,19 +189,26 @@ public class MasterVerticle extends VerticleBase {
       // Hot only if the last active master waited for this standby (it holds every acknowledged
       // mutation) and it had caught up; otherwise the maps hold what was acknowledged.
       boolean waitedFor = mine != null && Boolean.TRUE.equals(mine.getBoolean("inSync"));
+      boolean hot = inSync && waitedFor && followed >= clusterEpoch;
+      // Whether the last active master finished repairing the maps (MapRepair) before it died.
+      String repaired = mirror.loadCluster(ClusterMirror.MAPS_EPOCH);
+      boolean mapsComplete = repaired != null && Long.parseLong(repaired) >= clusterEpoch;
       ClusterMirror.MetadataSnapshot files = null;
-      if (clusterEpoch > 0 && mine == null && inSync && followed >= clusterEpoch) {
-        // Our entry is gone with a lost Hazelcast partition, and so may be some files: neither
-        // our memory nor the maps can be trusted alone. Our memory holds everything acknowledged
-        // while the active waited for us; the maps what it wrote after, if it dropped us. Keep
-        // both (at worst a file deleted after a drop comes back; nothing acknowledged is lost).
+      boolean entryLost = mine == null && inSync && followed >= clusterEpoch;
+      if (clusterEpoch > 0 && !hot && (entryLost || !mapsComplete)) {
+        // Neither our memory nor the maps can be trusted alone. Either our entry is gone with a
+        // lost Hazelcast partition, and so may be some files; or the last active master died
+        // before it had repaired the maps after its own take-over. Our memory holds everything
+        // acknowledged while an active master waited for us; the maps what was acknowledged
+        // after. Keep both (at worst a deleted file comes back; nothing acknowledged is lost).
         files = mirror.loadState();
         state.load(files.header(clusterEpoch), state.unionWith(files.entries()));
         metaLog.install(state.checkpointHeader(), state.checkpointEntries(),
             MetadataState::encodeEntry, metaLog.lastSeq());
-        log.warn("master {}: its standby entry was lost from the cluster maps; took the union of "
-            + "its memory and the maps", masterId);
-      } else if (clusterEpoch > 0 && !(inSync && waitedFor && followed >= clusterEpoch)) {
+        log.warn("master {}: {}; took the union of its memory and the maps", masterId,
+            entryLost ? "its standby entry was lost from the cluster maps"
+                : "the last active master had not finished repairing the cluster maps");
+      } else if (clusterEpoch > 0 && !hot) {
         // Not a hot standby of the last active master: its maps are the truth.
         files = mirror.loadState();
         state.load(files.header(clusterEpoch), files.entries());
@@ -205,6 +225,15 @@ public class MasterVerticle extends VerticleBase {
     }, false)).compose(clusterEpoch -> {
       epoch = Math.max(Math.max(clusterEpoch, state.epoch()), followed) + 1;
       registry = new ServerRegistry(options.heartbeatMs(), options.deadAfterMissed());
+      standbyGuard.stop();
+      guard = PauseGuard.latching(PAUSE_THRESHOLD_MS, hazelcast, gap -> {
+        if (gap >= cutOffMs) {
+          cutOff("this process was paused for " + gap + " ms");
+        } else {
+          context.runOnContext(v -> stepDown("this process was paused for " + gap + " ms"));
+        }
+      });
+      guard.start();
       shipper = new LogShipper(vertx, masterId, epoch, metaLog.lastSeq(), mirror, guard,
           options.replicationTimeoutMs(), this::stepDown);
       metadata = new Metadata(state, metaLog, mirror, () -> stepDown("its log failed"));
@@ -227,7 +256,8 @@ public class MasterVerticle extends VerticleBase {
   }
 
   private void serve(Map<String, JsonObject> knownServers) {
-    FileService files = new FileService(vertx, metadata, registry, options, masterId, epoch);
+    FileService files = new FileService(vertx, metadata, registry, options, masterId, epoch,
+        this::serving);
     appends = new AppendService(vertx, metadata, registry, options, epoch, files::nextChunkId);
     repairer = new Repairer(vertx, state, registry, options, epoch, appends::leased);
     servers = new ServerService(vertx, metadata, registry, options, mirror, masterId, epoch,
@@ -258,7 +288,8 @@ public class MasterVerticle extends VerticleBase {
   // Standbys may follow (and load the maps) only once the maps equal this master's state.
   private void repairMaps() {
     long started = System.nanoTime();
-    new MapRepair(vertx, mirror, state, () -> !deposed.future().isComplete() && !stopped).run()
+    new MapRepair(vertx, mirror, state, this::serving).run()
+        .compose(n -> mirror.putCluster(ClusterMirror.MAPS_EPOCH, String.valueOf(epoch)).map(n))
         .onSuccess(n -> {
           mapsChecked = true;
           if (n > 0) {
@@ -273,6 +304,11 @@ public class MasterVerticle extends VerticleBase {
             vertx.setTimer(1000, id -> repairMaps());
           }
         });
+  }
+
+  // Whether this master may still act: active, not deposed, not woken from a pause.
+  private boolean serving() {
+    return metadata != null && !stopped && !deposed.future().isComplete() && guard.healthy();
   }
 
   // Every request may carry the highest epoch its sender has seen: a newer one than ours means
@@ -348,6 +384,12 @@ public class MasterVerticle extends VerticleBase {
 
   // ---------------------------------------------------------------- stepping down
 
+  // Hazelcast removes a member after this long without heartbeats.
+  private static long heartbeatTimeoutMs(HazelcastInstance hz) {
+    String s = hz.getConfig().getProperty("hazelcast.max.no.heartbeat.seconds");
+    return TimeUnit.SECONDS.toMillis(s == null ? 60 : Long.parseLong(s.trim()));
+  }
+
   /**
    * This member may no longer belong to the cluster it believes in (it was paused, or its cluster
    * is merging with another): it leaves the cluster at once, from any thread, and steps down. A
@@ -394,6 +436,9 @@ public class MasterVerticle extends VerticleBase {
     if (guard != null) {
       guard.stop();
     }
+    if (standbyGuard != null) {
+      standbyGuard.stop();
+    }
     if (follower != null) {
       follower.stop();
     }
@@ -416,17 +461,19 @@ public class MasterVerticle extends VerticleBase {
 
   private Future<Boolean> safeCheck;
   private long safeCheckAt;
+  private Boolean lastSafe;
 
-  // Asks every member (and may wait for a hung one), so at most one check runs at a time and an
-  // answer serves for a second, however often the status is polled.
+  // Asks every member (and waits for a hung one), so at most one check runs at a time, started at
+  // most once a second; while one runs, the status shows the last answer.
   private Future<Boolean> mapsSafe() {
     long now = System.nanoTime();
     if (safeCheck == null || safeCheck.isComplete() && now - safeCheckAt > 1_000_000_000L) {
       safeCheckAt = now;
       safeCheck = vertx.executeBlocking(() -> hazelcast.getPartitionService().isClusterSafe(),
-          false).otherwise(false);
+          false).otherwise(false).onSuccess(safe -> lastSafe = safe);
     }
-    return safeCheck;
+    return safeCheck.isComplete() || lastSafe == null ? safeCheck
+        : Future.succeededFuture(lastSafe);
   }
 
   private JsonArray mastersJson(Map<String, JsonObject> known) {
@@ -462,16 +509,18 @@ public class MasterVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopped = true;
-    endTerm();
     try {
+      endTerm();
       if (membershipListener != null) {
         hazelcast.getCluster().removeMembershipListener(membershipListener);
       }
       if (lifecycleListener != null) {
         hazelcast.getLifecycleService().removeLifecycleListener(lifecycleListener);
       }
-    } catch (HazelcastInstanceNotActiveException e) {
-      // cut off (cutOff): the listeners went with the instance
+    } catch (RuntimeException e) {
+      // Cut off (cutOff): the listeners went with the instance. The log and the directory lock
+      // must be released whatever happened, or the restarted master cannot open them.
+      log.debug("stopping after leaving the cluster: {}", e.toString());
     }
     return vertx.executeBlocking(() -> {
       metaLog.close();

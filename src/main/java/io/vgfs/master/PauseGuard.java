@@ -3,6 +3,7 @@ package io.vgfs.master;
 import com.hazelcast.core.HazelcastInstance;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 
 /**
  * Notices that this process stopped running for a while (SIGSTOP, a VM freeze, a very long GC):
@@ -13,27 +14,44 @@ import java.util.concurrent.TimeUnit;
  * handled after waking up cannot acknowledge anything.
  *
  * <p>A pause matters only if another master could have taken over, so it is reported only when
- * other data members (masters) were in the cluster before it.
+ * other data members (masters) were in the cluster before it. An active master's guard
+ * ({@link #latching}) reports one pause and stays unhealthy; a standby's ({@link #watching})
+ * reports every pause and is unhealthy for {@value #RECENT_MS} ms after each.
  */
 final class PauseGuard {
 
   private static final long TICK_MS = 100;
+  static final long RECENT_MS = 10_000;
 
   private final long thresholdNanos;
   private final HazelcastInstance hazelcast;
-  private final Runnable onPause;
+  private final LongConsumer onPause;
+  private final boolean latch;
   private final Thread ticker;
   private volatile long lastTick = System.nanoTime();
+  private volatile long lastPause = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(RECENT_MS);
   private volatile boolean othersBefore;
   private volatile boolean stopped;
-  private volatile boolean tripped; // a pause was seen: unhealthy for good
+  private volatile boolean tripped; // a pause was seen by a latching guard: unhealthy for good
 
-  PauseGuard(long thresholdMs, HazelcastInstance hazelcast, Runnable onPause) {
+  private PauseGuard(long thresholdMs, HazelcastInstance hazelcast, LongConsumer onPause,
+                     boolean latch) {
     this.thresholdNanos = TimeUnit.MILLISECONDS.toNanos(thresholdMs);
     this.hazelcast = hazelcast;
     this.onPause = onPause;
+    this.latch = latch;
     this.ticker = new Thread(this::run, "vgfs-pause-guard");
     ticker.setDaemon(true);
+  }
+
+  /** An active master's guard: {@code onPause} gets the pause in ms, once; unhealthy after. */
+  static PauseGuard latching(long thresholdMs, HazelcastInstance hazelcast, LongConsumer onPause) {
+    return new PauseGuard(thresholdMs, hazelcast, onPause, true);
+  }
+
+  /** A standby's guard: {@code onPause} gets every pause in ms. */
+  static PauseGuard watching(long thresholdMs, HazelcastInstance hazelcast, LongConsumer onPause) {
+    return new PauseGuard(thresholdMs, hazelcast, onPause, false);
   }
 
   void start() {
@@ -47,10 +65,13 @@ final class PauseGuard {
 
   /**
    * False when this process was stopped for longer than the threshold and others could act, from
-   * the moment it wakes up (before this guard's thread has run again) and for good after.
+   * the moment it wakes up (before this guard's thread has run again); for good after a latching
+   * guard's report, for {@value #RECENT_MS} ms after a watching guard's.
    */
   boolean healthy() {
-    return !tripped && (System.nanoTime() - lastTick < thresholdNanos || !othersBefore);
+    long now = System.nanoTime();
+    return !tripped && (now - lastTick < thresholdNanos || !othersBefore)
+        && now - lastPause >= TimeUnit.MILLISECONDS.toNanos(RECENT_MS);
   }
 
   private void run() {
@@ -63,10 +84,13 @@ final class PauseGuard {
       long now = System.nanoTime();
       long gap = now - lastTick;
       if (gap >= thresholdNanos && othersBefore) {
-        tripped = true;
+        tripped = latch;
+        lastPause = now;
         lastTick = now;
-        onPause.run();
-        return; // one report; the master steps down and a new guard comes with the next term
+        onPause.accept(TimeUnit.NANOSECONDS.toMillis(gap));
+        if (latch) {
+          return; // the master steps down and a new guard comes with the next term
+        }
       }
       lastTick = now;
       othersBefore = otherDataMembers();

@@ -109,35 +109,56 @@ class ClusterMirrorTest {
   }
 
   @Test
-  @DisplayName("MapRepair never undoes a mutation made while it runs")
+  @DisplayName("MapRepair never undoes a mutation made while it runs, in any of its phases")
   void repairDuringMutations() throws Exception {
     hz.getMap(ClusterMirror.FILES).clear();
     hz.getMap(ClusterMirror.TRASH).clear();
     MetadataState state = new MetadataState();
-    for (int i = 0; i < 50; i++) {
+    for (int i = 0; i < 5_000; i++) { // several batches
       state.apply(put("m/f" + i, 100 + i, 10 + i), List.of(List.of("s1")));
     }
+    IMap<String, String> files = hz.getMap(ClusterMirror.FILES);
+    files.set("m/extra", "{}"); // an unacknowledged write, for the removal phase
     Vertx vertx = Vertx.vertx();
     try {
       Context context = vertx.getOrCreateContext();
       ClusterMirror mirror = new ClusterMirror(hz, context);
       CompletableFuture<Integer> done = new CompletableFuture<>();
+      List<io.vertx.core.Future<Void>> writes = new java.util.ArrayList<>();
+      int[] n = {0};
       context.runOnContext(v -> {
-        new MapRepair(vertx, mirror, state, () -> true).run()
-            .onSuccess(done::complete).onFailure(done::completeExceptionally);
-        // Mutations the active master makes (and writes through) while the repair reads the maps.
-        state.apply(put("m/new", 999, 9), List.of(List.of("s1")));
-        mirror.put(state.namespace().get("m/new"), null);
-        FileInfo gone = state.namespace().get("m/f30");
-        state.apply(new JsonObject().put("op", "delete").put("path", "m/f30").put("id", "t-1")
-            .put("at", 1L));
-        mirror.trash(state.trash().get("t-1"));
-        assertThat(gone).isNotNull();
+        // Mutations as the active master makes them (state first, then written through), every
+        // millisecond for as long as the repair runs: new files, replaced ones, deleted ones.
+        long timer = vertx.setPeriodic(1, id -> {
+          int i = n[0]++;
+          state.apply(put("m/new" + i, 100_000 + i, 7), List.of(List.of("s1")));
+          writes.add(mirror.put(state.namespace().get("m/new" + i), null));
+          FileInfo old = state.namespace().get("m/f" + (4_999 - i));
+          if (old != null) {
+            state.apply(put(old.path(), 200_000 + i, 9), List.of(List.of("s1")));
+            writes.add(mirror.put(state.namespace().get(old.path()), old));
+          }
+          String gone = "m/f" + i;
+          if (state.namespace().get(gone) != null) {
+            state.apply(new JsonObject().put("op", "delete").put("path", gone)
+                .put("id", "t-" + i).put("at", 1L));
+            writes.add(mirror.trash(state.trash().get("t-" + i)));
+          }
+        });
+        new MapRepair(vertx, mirror, state, () -> true).run().onComplete(ar -> {
+          vertx.cancelTimer(timer);
+          io.vertx.core.Future.all(new java.util.ArrayList<>(writes)).onComplete(w -> {
+            if (ar.failed() || w.failed()) {
+              done.completeExceptionally(ar.failed() ? ar.cause() : w.cause());
+            } else {
+              done.complete(ar.result());
+            }
+          });
+        });
       });
-      done.get(30, TimeUnit.SECONDS);
-      IMap<String, String> files = hz.getMap(ClusterMirror.FILES);
-      assertThat(files.containsKey("m/new")).isTrue();
-      assertThat(files.containsKey("m/f30")).isFalse();
+      done.get(60, TimeUnit.SECONDS);
+      assertThat(n[0]).as("mutations made while the repair ran").isGreaterThan(10);
+      assertThat(files.containsKey("m/extra")).isFalse();
       assertMapsEqual(state);
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
