@@ -102,10 +102,14 @@ public final class Cluster {
           return hz;
         });
     return Future.fromCompletionStage(joined)
-        .compose(hz -> withJoinTimeout(hz, start(settings, new HazelcastClusterManager(hz), true))
-            .recover(t -> Future.fromCompletionStage(
-                    java.util.concurrent.CompletableFuture.runAsync(hz::shutdown))
-                .transform(ar -> Future.<Node>failedFuture(t))));
+        .compose(hz -> {
+          HazelcastClusterManager manager = new HazelcastClusterManager(hz);
+          return withJoinTimeout(hz, start(settings, manager, true))
+              .onSuccess(node -> SubscriptionRepublisher.install(hz, manager))
+              .recover(t -> Future.fromCompletionStage(
+                      java.util.concurrent.CompletableFuture.runAsync(hz::shutdown))
+                  .transform(ar -> Future.<Node>failedFuture(t)));
+        });
   }
 
   /** How long a lite member may take to start its clustered Vert.x before it starts over. */

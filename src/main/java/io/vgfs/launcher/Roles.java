@@ -43,12 +43,16 @@ public final class Roles {
     if (replication < 1 || replication > 16) {
       throw new IllegalArgumentException("--replication must be between 1 and 16");
     }
+    int quorum = s.integer(Setting.MASTER_QUORUM);
+    if (quorum < 1 || quorum > 9) {
+      throw new IllegalArgumentException("--master-quorum must be between 1 and 9, got " + quorum);
+    }
     return new MasterOptions(dataDir, chunkSize, replication, s.millis(Setting.HEARTBEAT_INTERVAL),
         s.integer(Setting.DEAD_AFTER), s.millis(Setting.UNCOMMITTED_TIMEOUT),
         s.bytes(Setting.SMALL_FILE_LIMIT), s.integer(Setting.CHECKPOINT_EVERY),
         s.millis(Setting.REPLICATION_TIMEOUT), s.millis(Setting.COLD_START_WAIT),
         s.millis(Setting.TRASH_RETENTION), s.integer(Setting.REPAIR_PARALLELISM),
-        Double.parseDouble(s.get(Setting.BALANCE_SPREAD)));
+        Double.parseDouble(s.get(Setting.BALANCE_SPREAD)), quorum);
   }
 
   /** Deploys a master; completes when it is active or waiting as a standby. */

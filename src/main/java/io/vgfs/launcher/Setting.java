@@ -30,6 +30,7 @@ public enum Setting {
   UNCOMMITTED_TIMEOUT("uncommitted-timeout", "uncommittedTimeout", "10m", "age at which chunks of uploads never committed are collected"),
   SMALL_FILE_LIMIT("small-file-limit", "smallFileLimit", "4MiB", "largest file the event-bus API reads or writes whole"),
   REPLICATION_TIMEOUT("replication-timeout", "replicationTimeout", "2s", "how long a standby master may take to acknowledge the log before the active continues without it"),
+  MASTER_QUORUM("master-quorum", "masterQuorum", "1", "masters that must be in the cluster for one to be active, and that must hold a metadata change before it is acknowledged: 2 with three masters makes a network partition between master hosts safe; 1 lets a lone master act"),
   COLD_START_WAIT("cold-start-wait", "coldStartWait", "10s", "when a whole cluster starts, how long a master waits for the other masters it knows before leading without them"),
   CHECKPOINT_EVERY("checkpoint-every", "checkpointEvery", "100000", "metadata log records between checkpoints"),
   CLUSTER_NAME("cluster-name", "clusterName", "vgfs", "Hazelcast cluster name: processes join only their own cluster"),

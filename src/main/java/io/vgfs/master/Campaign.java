@@ -1,6 +1,7 @@
 package io.vgfs.master;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Lock;
@@ -26,13 +27,15 @@ import java.util.stream.Collectors;
  * crash, after the heartbeat time-out on a hang). In a cold cluster (no master has been active in
  * it yet) it waits a little for the other masters its log knows of, and lets the one with the
  * most recent log lead: a master that was behind must not become active and hide what the others
- * acknowledged.
+ * acknowledged. With a master {@link Quorum}, a standby campaigns only while a quorum of masters
+ * is present, and takes over only if its log goes furthest of all the masters present.
  */
 final class Campaign {
 
   private static final Logger log = LoggerFactory.getLogger(Campaign.class);
   static final String LEADER_LOCK = "vgfs.master.leader";
   static final long CHECK_MS = 500;
+  static final long POSITION_TIMEOUT_MS = 1000;
 
   private final Vertx vertx;
   private final HazelcastInstance hazelcast;
@@ -42,6 +45,7 @@ final class Campaign {
   private final Supplier<JsonObject> me;
   private final Supplier<Set<String>> knownMasters;
   private final Consumer<Lock> won;
+  private final Quorum quorum;
   private final long startedAt = System.nanoTime();
   private boolean running;
   private boolean checking;
@@ -55,7 +59,8 @@ final class Campaign {
    */
   Campaign(Vertx vertx, HazelcastInstance hazelcast, ClusterMirror mirror, String masterId,
            long coldStartWaitMs, Supplier<JsonObject> me, Supplier<Set<String>> knownMasters,
-           Consumer<Lock> won) {
+           Quorum quorum, Consumer<Lock> won) {
+    this.quorum = quorum;
     this.vertx = vertx;
     this.hazelcast = hazelcast;
     this.mirror = mirror;
@@ -97,41 +102,49 @@ final class Campaign {
     long started = System.nanoTime();
     JsonObject self = me.get();
     Set<String> known = knownMasters.get();
-    vertx.executeBlocking(() -> mayLead(self, known), false).onComplete(may -> {
+    vertx.executeBlocking(() -> mayLead(self, known), false)
+        .compose(may -> may && quorum.enabled() ? quorum.mostRecent(POSITION_TIMEOUT_MS)
+            : Future.succeededFuture(may))
+        .onComplete(may -> decided(may, started));
+  }
+
+  private void decided(io.vertx.core.AsyncResult<Boolean> may, long started) {
+    if (!running) {
+      checking = false;
+      return;
+    }
+    if (may.failed() || !may.result()) {
+      checking = false;
+      timer = vertx.setTimer(CHECK_MS, id -> check());
+      return;
+    }
+    long checked = System.nanoTime();
+    vertx.sharedData().getLockWithTimeout(LEADER_LOCK, 2_000).onComplete(ar -> {
+      checking = false;
       if (!running) {
-        checking = false;
+        if (ar.succeeded()) {
+          ar.result().release();
+        }
         return;
       }
-      if (may.failed() || !may.result()) {
-        checking = false;
-        timer = vertx.setTimer(CHECK_MS, id -> check());
+      if (ar.failed()) {
+        check(); // held by the active master: keep standing by
         return;
       }
-      long checked = System.nanoTime();
-      vertx.sharedData().getLockWithTimeout(LEADER_LOCK, 2_000).onComplete(ar -> {
-        checking = false;
-        if (!running) {
-          if (ar.succeeded()) {
-            ar.result().release();
-          }
-          return;
-        }
-        if (ar.failed()) {
-          check(); // held by the active master: keep standing by
-          return;
-        }
-        log.info("master {} won the leader lock (check {} ms, lock {} ms)", masterId,
-            (checked - started) / 1_000_000, (System.nanoTime() - checked) / 1_000_000);
-        lock = ar.result();
-        running = false;
-        won.accept(lock);
-      });
+      log.info("master {} won the leader lock (check {} ms, lock {} ms)", masterId,
+          (checked - started) / 1_000_000, (System.nanoTime() - checked) / 1_000_000);
+      lock = ar.result();
+      running = false;
+      won.accept(lock);
     });
   }
 
   // Blocking. Single-key reads where it matters: a whole-map query stalled take-overs after a
   // crash by seconds.
   private boolean mayLead(JsonObject self, Set<String> known) {
+    if (!quorum.present()) {
+      return false; // the minority side of a partition, or too many masters down
+    }
     Set<String> members = hazelcast.getCluster().getMembers().stream()
         .map(NodeIds::of).collect(Collectors.toSet());
     String active = mirror.loadCluster("activeMaster");
@@ -161,7 +174,8 @@ final class Campaign {
     return true;
   }
 
-  private static boolean newer(JsonObject a, String idA, JsonObject b, String idB) {
+  /** Whether log position {@code a} (of master {@code idA}) is more recent than {@code b}. */
+  static boolean newer(JsonObject a, String idA, JsonObject b, String idB) {
     long ea = a.getLong("epoch", 0L);
     long eb = b.getLong("epoch", 0L);
     if (ea != eb) {

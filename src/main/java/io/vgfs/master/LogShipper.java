@@ -34,6 +34,11 @@ import java.util.function.Consumer;
  * it, so it knows to take over from the maps rather than from its memory. A standby that reports a
  * newer epoch means this master has been replaced: it steps down. Empty batches every
  * {@value #PING_MS} ms tell standbys the active is alive. Runs on the master's event loop.
+ *
+ * <p>With a master quorum q &gt; 1 ({@link Quorum}) a record is also held back until q - 1
+ * caught-up standbys have it on disk, however many standbys were dropped: a master cut off from
+ * the others acknowledges nothing more. Only the term's own epoch record is exempt (standbys
+ * follow a new master only after it serves).
  */
 final class LogShipper {
 
@@ -63,11 +68,17 @@ final class LogShipper {
   private final DeliveryOptions delivery;
   private final Map<String, Follower> followers = new LinkedHashMap<>();
   private final TreeMap<Long, List<Promise<Void>>> waiting = new TreeMap<>();
+  private final int quorum;
+  private final long firstQuorumSeq;
   private long lastSeq;
+  private long released;
   private long timer = -1;
 
   LogShipper(Vertx vertx, String masterId, long epoch, long lastSeq, ClusterMirror mirror,
-             PauseGuard guard, long timeoutMs, Consumer<String> stepDown) {
+             PauseGuard guard, long timeoutMs, int quorum, Consumer<String> stepDown) {
+    this.quorum = quorum;
+    this.firstQuorumSeq = lastSeq + 2; // after the epoch record that opens the term
+    this.released = lastSeq;
     this.vertx = vertx;
     this.masterId = masterId;
     this.epoch = epoch;
@@ -109,7 +120,8 @@ final class LogShipper {
   Future<Void> ship(JsonObject record) {
     long seq = record.getLong("seq");
     lastSeq = seq;
-    if (followers.isEmpty()) {
+    if (followers.isEmpty() && !needsQuorum(seq)) {
+      released = seq;
       return Future.succeededFuture();
     }
     for (Follower f : followers.values()) {
@@ -120,6 +132,36 @@ final class LogShipper {
     waiting.computeIfAbsent(seq, s -> new ArrayList<>()).add(p);
     release();
     return p.future();
+  }
+
+  /**
+   * Completes once every record shipped so far is acknowledged by the standbys the active waits
+   * for and, with a master quorum, by a quorum of masters.
+   */
+  Future<Void> barrier() {
+    long seq = lastSeq;
+    if (quorum <= 1 || seq <= released) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> p = Promise.promise();
+    waiting.computeIfAbsent(seq, s -> new ArrayList<>()).add(p);
+    release();
+    return p.future();
+  }
+
+  private boolean needsQuorum(long seq) {
+    return quorum > 1 && seq >= firstQuorumSeq;
+  }
+
+  // Caught-up standbys (not being dropped) that hold record seq durably.
+  private int holding(long seq) {
+    int n = 0;
+    for (Follower f : followers.values()) {
+      if (f.inSync && !f.dropping && f.acked >= seq) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** The ids of the standbys and whether each is in sync, for the cluster status. */
@@ -205,9 +247,10 @@ final class LogShipper {
     Iterator<Map.Entry<Long, List<Promise<Void>>>> it = waiting.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<Long, List<Promise<Void>>> e = it.next();
-      if (e.getKey() > min) {
+      if (e.getKey() > min || needsQuorum(e.getKey()) && holding(e.getKey()) < quorum - 1) {
         break;
       }
+      released = Math.max(released, e.getKey());
       e.getValue().forEach(Promise::tryComplete);
       it.remove();
     }

@@ -22,9 +22,14 @@ import java.nio.file.Path;
  * @param repairParallelism chunk copies run at once (repair, balancing, draining)
  * @param balanceSpread    tolerated difference in disk use between chunkservers, in percentage
  *                         points
+ * @param masterQuorum     masters that must be cluster members for one to become or stay active,
+ *                         and that must hold a mutation durably before it is acknowledged
+ *                         (1: a lone master may act; a majority of the masters makes partitions
+ *                         between master hosts safe)
  */
 public record MasterOptions(Path dataDir, long chunkSize, int replication, long heartbeatMs,
                             int deadAfterMissed, long orphanGraceMs, long smallFileLimit,
                             long checkpointEvery, long replicationTimeoutMs, long coldStartWaitMs,
-                            long trashRetentionMs, int repairParallelism, double balanceSpread) {
+                            long trashRetentionMs, int repairParallelism, double balanceSpread,
+                            int masterQuorum) {
 }

@@ -73,6 +73,7 @@ public class MasterVerticle extends VerticleBase {
   private PauseGuard standbyGuard; // while standing by
   private long cutOffMs;           // a pause this long may have cost this member its membership
   private Campaign campaign;
+  private Quorum quorum;
   private long epoch;
   private UUID membershipListener;
   private UUID lifecycleListener;
@@ -147,8 +148,11 @@ public class MasterVerticle extends VerticleBase {
       standbyGuard.start();
       follower = new StandbyFollower(vertx, masterId, nodeId, state, metaLog, mirror);
       follower.start();
+      quorum = new Quorum(vertx, hazelcast, options.masterQuorum(), masterId, nodeId,
+          this::standbyEntry);
+      quorum.start();
       campaign = new Campaign(vertx, hazelcast, mirror, masterId, options.coldStartWaitMs(),
-          this::standbyEntry, () -> Set.copyOf(state.masters()), lock -> won());
+          this::standbyEntry, () -> Set.copyOf(state.masters()), quorum, lock -> won());
       campaign.start();
     });
   }
@@ -167,6 +171,10 @@ public class MasterVerticle extends VerticleBase {
   }
 
   private void memberLeft(String node) {
+    if (servers != null && !quorum.present()) {
+      stepDown("the master quorum is lost (" + quorum.describe() + ")");
+      return;
+    }
     if (servers != null) {
       servers.nodeLeft(node);
       String standby = standbyNodes.remove(node);
@@ -189,13 +197,16 @@ public class MasterVerticle extends VerticleBase {
       // Hot only if the last active master waited for this standby (it holds every acknowledged
       // mutation) and it had caught up; otherwise the maps hold what was acknowledged.
       boolean waitedFor = mine != null && Boolean.TRUE.equals(mine.getBoolean("inSync"));
-      boolean hot = inSync && waitedFor && followed >= clusterEpoch;
+      // With a master quorum the campaign made sure that no master present has a more recent
+      // log, and every acknowledged mutation is on a quorum of masters: a caught-up standby's
+      // memory holds all of them even if the last active master stopped waiting for it.
+      boolean hot = inSync && (waitedFor || quorum.enabled()) && followed >= clusterEpoch;
       // Whether the last active master finished repairing the maps (MapRepair) before it died.
       String repaired = mirror.loadCluster(ClusterMirror.MAPS_EPOCH);
       boolean mapsComplete = repaired != null && Long.parseLong(repaired) >= clusterEpoch;
       ClusterMirror.MetadataSnapshot files = null;
       boolean entryLost = mine == null && inSync && followed >= clusterEpoch;
-      if (clusterEpoch > 0 && !hot && (entryLost || !mapsComplete)) {
+      if (clusterEpoch > 0 && !hot && (entryLost || !mapsComplete || quorum.enabled())) {
         // Neither our memory nor the maps can be trusted alone. Either our entry is gone with a
         // lost Hazelcast partition, and so may be some files; or the last active master died
         // before it had repaired the maps after its own take-over. Our memory holds everything
@@ -235,7 +246,7 @@ public class MasterVerticle extends VerticleBase {
       });
       guard.start();
       shipper = new LogShipper(vertx, masterId, epoch, metaLog.lastSeq(), mirror, guard,
-          options.replicationTimeoutMs(), this::stepDown);
+          options.replicationTimeoutMs(), options.masterQuorum(), this::stepDown);
       metadata = new Metadata(state, metaLog, mirror, () -> stepDown("its log failed"));
       metadata.replicate(shipper, guard::healthy);
       return metadata.mutate(new JsonObject().put("op", "epoch").put("epoch", epoch)
@@ -271,6 +282,8 @@ public class MasterVerticle extends VerticleBase {
     consumers.addAll(servers.register(vertx.eventBus(), fenced));
     consumers.addAll(appends.register(vertx.eventBus(), fenced));
     consumers.add(FileService.consume(vertx.eventBus(), Addresses.FOLLOW, fenced.apply(this::follow)));
+    consumers.add(FileService.consume(vertx.eventBus(), Addresses.ofMaster(Addresses.FOLLOW,
+        masterId), fenced.apply(this::follow)));
     shipper.start();
     long tick = Math.max(100, options.heartbeatMs() / 2);
     tickTimer = vertx.setPeriodic(tick, id -> tick());
@@ -444,6 +457,9 @@ public class MasterVerticle extends VerticleBase {
     }
     if (campaign != null) {
       campaign.stop();
+    }
+    if (quorum != null) {
+      quorum.stop();
     }
   }
 

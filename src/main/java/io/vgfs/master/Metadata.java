@@ -122,6 +122,8 @@ final class Metadata {
       return Future.failedFuture(new VgfsException(ErrorCode.NOT_ACTIVE,
           "this master is stepping down; retry with the new one"));
     }
-    return log.barrier();
+    // With a master quorum a mutation is lost unless a quorum holds it, even once it is on disk
+    // here (a retried commit returns at once if its file is already there).
+    return shipper == null ? log.barrier() : log.barrier().compose(v -> shipper.barrier());
   }
 }

@@ -25,6 +25,11 @@ import java.util.List;
  * before acknowledging it. Its memory thus holds the active's state at all times (a hot standby),
  * and its disk every acknowledged mutation. If records stop arriving, a gap appears or a newer
  * master shows up, it starts over. Runs on the master verticle's event loop.
+ *
+ * <p>A master that announces itself is asked at once, at its own address: right after a take-over
+ * the shared {@link Addresses#FOLLOW} address may still route to the dead master's subscription,
+ * and waiting out that request's time-out delayed standbys (and with a master quorum every write)
+ * by seconds.
  */
 final class StandbyFollower {
 
@@ -38,6 +43,10 @@ final class StandbyFollower {
   private final MetaLog metaLog;
   private final ClusterMirror mirror;
   private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<JsonObject> announcements;
+  private String announced;      // the master that announced the highest epoch, asked by name
+  private long announcedEpoch;
+  private boolean askAgain;      // an announcement arrived while a follow request was out
   private long timer = -1;
 
   private enum Phase { IDLE, LOADING, INSTALLING, READY }
@@ -65,7 +74,24 @@ final class StandbyFollower {
 
   void start() {
     consumer = vertx.eventBus().consumer(Addresses.replicaOf(masterId), this::onBatch);
-    timer = vertx.setPeriodic(500, id -> ensureFollowing());
+    announcements = vertx.eventBus().consumer(Addresses.MASTER_ANNOUNCE, msg -> {
+      long epoch = msg.body().getLong("epoch", 0L);
+      String master = msg.body().getString("masterId");
+      if (epoch <= announcedEpoch || master == null || master.equals(masterId)) {
+        return;
+      }
+      announced = master;
+      announcedEpoch = epoch;
+      if (epoch > leaderEpoch) {
+        if (asking) {
+          askAgain = true;
+        } else {
+          restart();
+          ensureFollowing();
+        }
+      }
+    });
+    timer = vertx.setPeriodic(250, id -> ensureFollowing());
     ensureFollowing();
   }
 
@@ -74,6 +100,9 @@ final class StandbyFollower {
     vertx.cancelTimer(timer);
     if (consumer != null) {
       consumer.unregister();
+    }
+    if (announcements != null) {
+      announcements.unregister();
     }
     return phase == Phase.READY;
   }
@@ -93,10 +122,23 @@ final class StandbyFollower {
       return;
     }
     asking = true;
+    askAgain = false;
     buffered.clear();
-    vertx.eventBus().<JsonObject>request(Addresses.FOLLOW, new JsonObject().put("masterId", masterId)
+    String target = announced;
+    String address = target == null ? Addresses.FOLLOW : Addresses.ofMaster(Addresses.FOLLOW, target);
+    vertx.eventBus().<JsonObject>request(address, new JsonObject().put("masterId", masterId)
         .put("nodeId", nodeId).put("epoch", highestEpoch), new DeliveryOptions().setSendTimeout(2000)).onComplete(ar -> {
           asking = false;
+          if (ar.failed() && target != null && target.equals(announced)
+              && ar.cause() instanceof io.vertx.core.eventbus.ReplyException r
+              && r.failureType() != io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE) {
+            announced = null; // gone or silent: ask whoever serves the shared address next time
+          }
+          if (ar.failed() && askAgain) {
+            restart();
+            ensureFollowing();
+            return;
+          }
           if (ar.failed()) {
             // No active master answers. What this standby holds stays valid (it is a prefix of the
             // log that the last active could only acknowledge with this standby's agreement), so

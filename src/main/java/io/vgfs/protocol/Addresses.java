@@ -72,6 +72,10 @@ package io.vgfs.protocol;
  *       <td>{@code {epoch, from, seq, records: [log record with seq]}}; an empty batch is a ping</td>
  *       <td>{@code {seq: last record durable here, ready}}; {@code ready} once the standby holds
  *       the whole state and its log continues the active's</td></tr>
+ *   <tr><td>{@link #MASTER_POSITIONS} (published by a candidate, served by every master)</td>
+ *       <td>{@code {masterId, replyTo}}: with a master quorum, a standby about to take over asks
+ *       every master how far its log goes</td>
+ *       <td>none; each master sends {@code {masterId, nodeId, epoch, seq}} to {@code replyTo}</td></tr>
  * </table>
  * Every message between masters carries the sender's epoch; a receiver that has seen a newer one
  * fails it with {@link ErrorCode#STALE_EPOCH}, and a master that learns of a newer epoch steps down.
@@ -114,6 +118,7 @@ public final class Addresses {
   public static final String REPORT_BAD_REPLICA = "vgfs.master.report-bad-replica";
   public static final String MASTER_ANNOUNCE = "vgfs.master.announce";
   public static final String FOLLOW = "vgfs.master.follow";
+  public static final String MASTER_POSITIONS = "vgfs.master.positions";
   public static final String TRASH_LIST = "vgfs.master.trash.list";
   public static final String TRASH_RESTORE = "vgfs.master.trash.restore";
   public static final String DRAIN = "vgfs.master.drain";

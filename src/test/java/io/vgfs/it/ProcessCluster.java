@@ -83,6 +83,9 @@ public final class ProcessCluster implements AutoCloseable {
 
     /** Starts the process again with the same arguments (a restart keeps its data). */
     public Proc restart() {
+      if (process != null && process.isAlive()) {
+        throw new IllegalStateException(name + " is still running (pid " + pid() + ")");
+      }
       return launch(this);
     }
 

@@ -58,6 +58,36 @@ class ProcessClusterIT {
       TestSupport.poll(20_000, () -> new JsonObject(Buffer.buffer(
           http("GET", base + "/api/v1/cluster", null).body())).getInteger("liveChunkservers") == 2,
           "the master to see the killed chunkserver dead");
+
+      // Without a master the gateway says so at once: /health names the cause, and a write fails
+      // with a retryable 503 (Retry-After) after the client's failover time-out, never hangs,
+      // and leaves nothing behind.
+      master.kill9();
+      TestSupport.poll(20_000, () -> {
+        HttpResponse<byte[]> h = http("GET", base + "/health", null);
+        return h.statusCode() == 503 && new String(h.body()).contains("no active master");
+      }, "health to report the missing master");
+      byte[] late = randomBytes(100_000, 22);
+      long t0 = System.nanoTime();
+      HttpResponse<byte[]> refused = http("PUT", base + "/api/v1/files/proc/late.bin", late);
+      double waited = (System.nanoTime() - t0) / 1e9;
+      System.out.printf("write without a master: %d after %.1f s%n", refused.statusCode(), waited);
+      assertThat(refused.statusCode()).isEqualTo(503);
+      assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+      assertThat(new JsonObject(Buffer.buffer(refused.body())).getString("error"))
+          .isEqualTo("UNAVAILABLE");
+      assertThat(waited).isLessThan(30);
+
+      // The master restarted from its log still has the file, and the refused write is absent.
+      master.restart();
+      master.awaitReady(60_000);
+      assertThat(master.readyLine()).contains("role=active");
+      TestSupport.poll(30_000, () -> http("GET", base + "/api/v1/files/proc/test.bin", null)
+          .statusCode() == 200, "the file to be readable after the master's restart");
+      assertThat(sha256(http("GET", base + "/api/v1/files/proc/test.bin", null).body()))
+          .isEqualTo(sha256(data));
+      assertThat(http("GET", base + "/api/v1/files/proc/late.bin", null).statusCode())
+          .isEqualTo(404);
     }
   }
 }

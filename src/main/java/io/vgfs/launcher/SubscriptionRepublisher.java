@@ -1,0 +1,97 @@
+package io.vgfs.launcher;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.reflect.Method;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Puts a lite member's event-bus registrations back into the cluster when a master joins a
+ * cluster that had none.
+ *
+ * <p>Vert.x keeps every node's address and subscriptions in Hazelcast maps, and only data members
+ * (the masters) hold map data: when the last master leaves, all of it is lost. A lite member then
+ * fails to clean up after the departed master ({@code NoDataMemberInClusterException}), and that
+ * clean-up is the only place where {@link HazelcastClusterManager} publishes its own registrations
+ * again. Seen here: after every master had been down for a moment, a chunkserver never heard the
+ * new master's announcement and could not be reached. The clean-up is private, so it is called by
+ * reflection with no departed member, which republishes this node's address and subscriptions;
+ * if the method is missing (another Vert.x version) this logs once and does nothing.
+ */
+final class SubscriptionRepublisher implements MembershipListener {
+
+  private static final Logger log = LoggerFactory.getLogger(SubscriptionRepublisher.class);
+  private static final int ATTEMPTS = 30;
+
+  private final HazelcastClusterManager manager;
+  private final Method membersRemoved;
+  private boolean orphaned;
+
+  private SubscriptionRepublisher(HazelcastClusterManager manager, Method membersRemoved) {
+    this.manager = manager;
+    this.membersRemoved = membersRemoved;
+  }
+
+  /** Watches {@code hazelcast}'s membership on behalf of a lite member's cluster manager. */
+  static void install(HazelcastInstance hazelcast, HazelcastClusterManager manager) {
+    Method m;
+    try {
+      m = HazelcastClusterManager.class.getDeclaredMethod("membersRemoved", Set.class);
+      m.setAccessible(true);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      log.warn("cannot republish event-bus registrations after every master left ({}); restart "
+          + "this process if it stops answering after all masters were down", e.toString());
+      return;
+    }
+    hazelcast.getCluster().addMembershipListener(new SubscriptionRepublisher(manager, m));
+  }
+
+  @Override
+  public synchronized void memberRemoved(MembershipEvent e) {
+    if (e.getMembers().stream().allMatch(m -> m.isLiteMember())) {
+      orphaned = true;
+      log.warn("the last master left the cluster; event-bus registrations will be published again"
+          + " when one joins");
+    }
+  }
+
+  @Override
+  public synchronized void memberAdded(MembershipEvent e) {
+    if (!orphaned || e.getMember().isLiteMember()) {
+      return;
+    }
+    orphaned = false;
+    // Not on Hazelcast's event thread: the maps may wait for partitions to be assigned.
+    CompletableFuture.runAsync(this::republish);
+  }
+
+  private void republish() {
+    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      if (!manager.isActive()) {
+        return; // this node is leaving
+      }
+      try {
+        membersRemoved.invoke(manager, Set.of());
+        log.info("event-bus registrations published again after a master joined");
+        return;
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        if (attempt == ATTEMPTS) {
+          log.error("publishing event-bus registrations again failed; restart this process", e);
+          return;
+        }
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+}
