@@ -23,7 +23,10 @@ import java.util.zip.CRC32C;
  *   <li>disk, sequential read of that file with {@code O_DIRECT} (the device, not the cache), and
  *       without it (the page cache, which is where freshly written files are read from);
  *   <li>loopback TCP, one stream, 1 MiB direct buffers, {@code 4 x limitSize} bytes;
- *   <li>CRC32C ({@link CRC32C}, hardware instructions) over a 64 MiB array on one core.
+ *   <li>CRC32C ({@link CRC32C}, hardware instructions) over a 64 MiB array on one core;
+ *   <li>small durable files: {@value #SYNC_FILES} new files of 64 KiB, each written and
+ *       {@code fdatasync}ed, from 16 threads, in files (= fsyncs) per second: the ceiling of
+ *       every per-file durable write, whatever the bandwidth.
  * </ul>
  * Each is measured {@code reps} times; all in MB/s (10^6 B/s).
  */
@@ -34,6 +37,8 @@ final class MachineLimits {
   static final String CACHE_READ = "limit-page-cache-read";
   static final String LOOPBACK = "limit-loopback-tcp";
   static final String CRC = "limit-crc32c-one-core";
+  static final String SYNC_RATE = "limit-fsync-64KiB-files";
+  static final int SYNC_FILES = 2_000;
 
   private static final int BUF = 1 << 20;
 
@@ -57,8 +62,10 @@ final class MachineLimits {
       Files.deleteIfExists(file);
       double l = loopback(4 * size);
       double crc = crc32c(2 * size);
+      double syncs = syncedFiles(file.getParent().resolve("fsync"), SYNC_FILES, 16);
       BenchLog.info("limits run %d: disk write+fsync %.0f MB/s, disk read O_DIRECT %.0f MB/s, page "
-          + "cache read %.0f MB/s, loopback TCP %.0f MB/s, CRC32C %.0f MB/s", run, w, d, c, l, crc);
+          + "cache read %.0f MB/s, loopback TCP %.0f MB/s, CRC32C %.0f MB/s, %.0f fsynced 64 KiB "
+          + "files/s", run, w, d, c, l, crc, syncs);
       JsonObject bytes = new JsonObject().put("bytes", size);
       results.record(DISK_WRITE, "-", "machine", "MB/s", w, bytes);
       if (!Double.isNaN(d)) {
@@ -67,7 +74,48 @@ final class MachineLimits {
       results.record(CACHE_READ, "-", "machine", "MB/s", c, bytes);
       results.record(LOOPBACK, "-", "machine", "MB/s", l, new JsonObject().put("bytes", 4 * size));
       results.record(CRC, "-", "machine", "MB/s", crc, new JsonObject().put("bytes", 2 * size));
+      results.record(SYNC_RATE, "-", "machine", "files/s", syncs,
+          new JsonObject().put("files", SYNC_FILES).put("threads", 16));
     }
+  }
+
+  /** New 64 KiB files written and fdatasynced by {@code threads} threads, per second. */
+  static double syncedFiles(Path dir, int files, int threads) throws Exception {
+    Files.createDirectories(dir);
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    long t0 = System.nanoTime();
+    try {
+      java.util.List<java.util.concurrent.Future<Void>> done = new java.util.ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        done.add(pool.submit(() -> {
+          ByteBuffer buf = randomDirect(64 * 1024);
+          for (int i = next.getAndIncrement(); i < files; i = next.getAndIncrement()) {
+            try (FileChannel ch = FileChannel.open(dir.resolve(i + ".bin"),
+                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+              buf.rewind();
+              while (buf.hasRemaining()) {
+                ch.write(buf);
+              }
+              ch.force(false);
+            }
+          }
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<Void> f : done) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    double rate = files / ((System.nanoTime() - t0) / 1e9);
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        Files.delete(p);
+      }
+    }
+    return rate;
   }
 
   private static ByteBuffer randomDirect(int n) {

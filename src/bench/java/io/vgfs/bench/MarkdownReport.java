@@ -159,9 +159,10 @@ final class MarkdownReport {
   }
 
   private void machineLimits(StringBuilder md) {
-    md.append("\n## This machine's limits (same run)\n\n| limit | MB/s |\n|---|---|\n");
+    md.append("\n## This machine's limits (same run)\n\n| limit | figure |\n|---|---|\n");
     for (String name : List.of(MachineLimits.DISK_WRITE, MachineLimits.DISK_READ,
-        MachineLimits.CACHE_READ, MachineLimits.LOOPBACK, MachineLimits.CRC)) {
+        MachineLimits.CACHE_READ, MachineLimits.LOOPBACK, MachineLimits.CRC,
+        MachineLimits.SYNC_RATE)) {
       Results.Series s = results.get(name, "-", "machine");
       md.append("| ").append(name.substring("limit-".length())).append(" | ")
           .append(s == null ? "not measured" : cell(s)).append(" |\n");
@@ -171,8 +172,10 @@ final class MarkdownReport {
         + "times, so its ceiling is min(disk write+fsync / 3, loopback / hops) when the ack waits "
         + "for fsync, loopback / hops when it does not; a read of a fresh file crosses loopback "
         + "once (twice through the gateway) from the page cache: min(page-cache read, loopback "
-        + "/ hops). Small-file and metadata figures are bounded by round trips, not bandwidth, so "
-        + "they have no such fraction.\n");
+        + "/ hops). Small-file and metadata figures are bounded by round trips and, for durable "
+        + "writes, by the disk's fsync rate (" + MachineLimits.SYNC_RATE + ": a durable small file "
+        + "costs an fsync of its data and of its checksum file on each of its 3 replicas, which "
+        + "share this host's one disk), not by bandwidth, so they have no such fraction.\n");
   }
 
   private String percent(String workload, String level, String target, Results.Series s) {
