@@ -9,7 +9,6 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.reflect.Method;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * Puts a lite member's event-bus registrations back into the cluster when a master joins a
@@ -67,8 +66,11 @@ final class SubscriptionRepublisher implements MembershipListener {
       return;
     }
     orphaned = false;
-    // Not on Hazelcast's event thread: the maps may wait for partitions to be assigned.
-    CompletableFuture.runAsync(this::republish);
+    // Not on Hazelcast's event thread (the maps may wait for partitions to be assigned), nor on
+    // the common pool, which has one thread on two cores and is used by the join time-out.
+    Thread t = new Thread(this::republish, "vgfs-republish-registrations");
+    t.setDaemon(true);
+    t.start();
   }
 
   private void republish() {
@@ -82,7 +84,11 @@ final class SubscriptionRepublisher implements MembershipListener {
         return;
       } catch (ReflectiveOperationException | RuntimeException e) {
         if (attempt == ATTEMPTS) {
-          log.error("publishing event-bus registrations again failed; restart this process", e);
+          log.error("publishing event-bus registrations again failed; trying again when the next "
+              + "master joins (or restart this process)", e);
+          synchronized (this) {
+            orphaned = true;
+          }
           return;
         }
         try {

@@ -51,6 +51,7 @@ final class Campaign {
   private boolean checking;
   private long timer = -1;
   private Lock lock;
+  private volatile boolean warnedQuorum;
 
   /**
    * @param me           this master's entry (its log's epoch and seq), read on the event loop
@@ -144,6 +145,12 @@ final class Campaign {
   private boolean mayLead(JsonObject self, Set<String> known) {
     if (!quorum.present()) {
       return false; // the minority side of a partition, or too many masters down
+    }
+    if (quorum.enabled() && quorum.size() * 2 <= known.size() && !warnedQuorum) {
+      warnedQuorum = true;
+      log.warn("master quorum {} is not a majority of the {} masters that have led {}: two "
+          + "groups of masters could each be active; set --master-quorum to {}", quorum.size(),
+          known.size(), known, known.size() / 2 + 1);
     }
     Set<String> members = hazelcast.getCluster().getMembers().stream()
         .map(NodeIds::of).collect(Collectors.toSet());

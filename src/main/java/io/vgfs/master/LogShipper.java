@@ -38,7 +38,10 @@ import java.util.function.Consumer;
  * <p>With a master quorum q &gt; 1 ({@link Quorum}) a record is also held back until q - 1
  * caught-up standbys have it on disk, however many standbys were dropped: a master cut off from
  * the others acknowledges nothing more. Only the term's own epoch record is exempt (standbys
- * follow a new master only after it serves).
+ * follow a new master only after it serves); but {@link #barrier()} waits for a quorum of
+ * everything logged, so not even a record of the previous term that only this master holds is
+ * reported before a standby has it (Raft's rule). A standby that times out is not dropped while
+ * the quorum needs it: its records are sent again, and only leaving the cluster removes it.
  */
 final class LogShipper {
 
@@ -51,6 +54,7 @@ final class LogShipper {
     boolean dropping;
     long acked;
     boolean inFlight;
+    boolean slow;
     List<JsonObject> queue = new ArrayList<>();
 
     Follower(String id, long acked) {
@@ -68,17 +72,16 @@ final class LogShipper {
   private final DeliveryOptions delivery;
   private final Map<String, Follower> followers = new LinkedHashMap<>();
   private final TreeMap<Long, List<Promise<Void>>> waiting = new TreeMap<>();
+  private final TreeMap<Long, List<Promise<Void>>> barriers = new TreeMap<>();
   private final int quorum;
   private final long firstQuorumSeq;
   private long lastSeq;
-  private long released;
   private long timer = -1;
 
   LogShipper(Vertx vertx, String masterId, long epoch, long lastSeq, ClusterMirror mirror,
              PauseGuard guard, long timeoutMs, int quorum, Consumer<String> stepDown) {
     this.quorum = quorum;
     this.firstQuorumSeq = lastSeq + 2; // after the epoch record that opens the term
-    this.released = lastSeq;
     this.vertx = vertx;
     this.masterId = masterId;
     this.epoch = epoch;
@@ -98,6 +101,8 @@ final class LogShipper {
     followers.clear();
     waiting.values().forEach(l -> l.forEach(p -> p.tryFail("this master stepped down")));
     waiting.clear();
+    barriers.values().forEach(l -> l.forEach(p -> p.tryFail("this master stepped down")));
+    barriers.clear();
   }
 
   /**
@@ -121,7 +126,6 @@ final class LogShipper {
     long seq = record.getLong("seq");
     lastSeq = seq;
     if (followers.isEmpty() && !needsQuorum(seq)) {
-      released = seq;
       return Future.succeededFuture();
     }
     for (Follower f : followers.values()) {
@@ -140,17 +144,30 @@ final class LogShipper {
    */
   Future<Void> barrier() {
     long seq = lastSeq;
-    if (quorum <= 1 || seq <= released) {
+    if (quorum <= 1 || holding(seq) >= quorum - 1) {
       return Future.succeededFuture();
     }
     Promise<Void> p = Promise.promise();
-    waiting.computeIfAbsent(seq, s -> new ArrayList<>()).add(p);
-    release();
+    barriers.computeIfAbsent(seq, s -> new ArrayList<>()).add(p);
     return p.future();
   }
 
   private boolean needsQuorum(long seq) {
     return quorum > 1 && seq >= firstQuorumSeq;
+  }
+
+  // Whether the quorum would be short without this caught-up standby.
+  private boolean neededForQuorum(Follower f) {
+    if (quorum <= 1 || !f.inSync) {
+      return false;
+    }
+    int others = 0;
+    for (Follower o : followers.values()) {
+      if (o != f && o.inSync && !o.dropping) {
+        others++;
+      }
+    }
+    return others < quorum - 1;
   }
 
   // Caught-up standbys (not being dropped) that hold record seq durably.
@@ -199,15 +216,31 @@ final class LogShipper {
           stepDown.accept("standby " + f.id + " has seen a newer epoch: " + r.getMessage());
           return;
         }
+        if (neededForQuorum(f)) {
+          // Keep it: dropping it would stop every acknowledgement until it has caught up
+          // again. Its records go out again (a standby skips what it already holds).
+          batch.addAll(f.queue);
+          f.queue = batch;
+          if (!f.slow) {
+            log.warn("standby {} did not answer ({}); the quorum needs it, sending again",
+                f.id, ar.cause().getMessage());
+            f.slow = true;
+          }
+          return;
+        }
         drop(f, ar.cause().getMessage());
         return;
       }
+      f.slow = false;
       JsonObject reply = ar.result().body();
       f.acked = Math.max(f.acked, reply.getLong("seq", f.acked));
-      if (!f.inSync && reply.getBoolean("ready", false)) {
-        f.inSync = true; // caught up: it holds the whole state (shown in the cluster status)
+      boolean ready = reply.getBoolean("ready", false);
+      if (!f.inSync && ready) {
         log.info("standby {} caught up at seq {}", f.id, f.acked);
+      } else if (f.inSync && !ready) {
+        log.info("standby {} is catching up again", f.id); // it restarted its catch-up
       }
+      f.inSync = ready; // caught up: it holds the whole state on disk
       release();
       if (!f.queue.isEmpty()) {
         send(f);
@@ -250,9 +283,17 @@ final class LogShipper {
       if (e.getKey() > min || needsQuorum(e.getKey()) && holding(e.getKey()) < quorum - 1) {
         break;
       }
-      released = Math.max(released, e.getKey());
       e.getValue().forEach(Promise::tryComplete);
       it.remove();
+    }
+    Iterator<Map.Entry<Long, List<Promise<Void>>>> b = barriers.entrySet().iterator();
+    while (b.hasNext()) {
+      Map.Entry<Long, List<Promise<Void>>> e = b.next();
+      if (holding(e.getKey()) < quorum - 1) {
+        break;
+      }
+      e.getValue().forEach(Promise::tryComplete);
+      b.remove();
     }
   }
 }

@@ -149,7 +149,7 @@ public class MasterVerticle extends VerticleBase {
       follower = new StandbyFollower(vertx, masterId, nodeId, state, metaLog, mirror);
       follower.start();
       quorum = new Quorum(vertx, hazelcast, options.masterQuorum(), masterId, nodeId,
-          this::standbyEntry);
+          this::logPosition);
       quorum.start();
       campaign = new Campaign(vertx, hazelcast, mirror, masterId, options.coldStartWaitMs(),
           this::standbyEntry, () -> Set.copyOf(state.masters()), quorum, lock -> won());
@@ -360,6 +360,11 @@ public class MasterVerticle extends VerticleBase {
     if (servers == null) {
       return;
     }
+    if (!quorum.present()) {
+      // Also masters that left while this one was taking over (no memberLeft then).
+      stepDown("the master quorum is lost (" + quorum.describe() + ")");
+      return;
+    }
     long now = System.nanoTime();
     servers.checkHealth(now);
     state.chunks().expire(now, TimeUnit.MILLISECONDS.toNanos(options.orphanGraceMs()));
@@ -511,6 +516,16 @@ public class MasterVerticle extends VerticleBase {
       }
     });
     return arr;
+  }
+
+  // How far this master's log goes, for a quorum's position poll: a standby that is catching up
+  // has the new master's state in memory but not yet on disk, so it reports its log's own epoch.
+  private JsonObject logPosition() {
+    JsonObject pos = standbyEntry();
+    if (metadata == null && follower != null && !follower.ready()) {
+      pos.put("epoch", follower.loggedEpoch());
+    }
+    return pos;
   }
 
   private JsonObject standbyEntry() {

@@ -124,6 +124,12 @@ final class Metadata {
     }
     // With a master quorum a mutation is lost unless a quorum holds it, even once it is on disk
     // here (a retried commit returns at once if its file is already there).
-    return shipper == null ? log.barrier() : log.barrier().compose(v -> shipper.barrier());
+    Future<Void> durable = shipper == null ? log.barrier()
+        : log.barrier().compose(v -> shipper.barrier());
+    // Waiting may have taken a while: a master replaced meanwhile must not answer.
+    return durable.compose(v -> failed || !mayAcknowledge.getAsBoolean()
+        ? Future.failedFuture(new VgfsException(ErrorCode.NOT_ACTIVE,
+            "this master is stepping down; retry with the new one"))
+        : Future.succeededFuture());
   }
 }

@@ -96,10 +96,12 @@ final class Quorum {
   }
 
   /**
-   * Whether this master's log goes further than that of every other master present (ties go to
-   * the smaller id). Every other data member must answer within {@code timeoutMs}: a master that
-   * is present but silent might hold acknowledged mutations this one lacks, so then the answer is
-   * no, and the campaign asks again later (a hung master is removed from the cluster in time).
+   * Whether this master's log goes further than that of every other master that answers (ties go
+   * to the smaller id). It waits up to {@code timeoutMs} for every other data member, and decides
+   * on fewer answers only if they and this master make a quorum: every acknowledged mutation is
+   * on a quorum of masters, of which at most one (the dead active) is missing, so with at most
+   * 2q - 1 masters any q of the others hold all of them. With fewer answers the answer is no, and
+   * the campaign asks again later (a master still starting, or hung and about to be removed).
    */
   Future<Boolean> mostRecent(long timeoutMs) {
     Set<String> others = hazelcast.getCluster().getMembers().stream()
@@ -121,9 +123,15 @@ final class Quorum {
     long timer = vertx.setTimer(timeoutMs, id -> {
       Set<String> silent = new java.util.HashSet<>(others);
       silent.removeAll(answers.keySet());
-      log.info("master {}: masters on {} did not tell their log position in time; not taking over"
-          + " yet", masterId, silent);
-      result.tryComplete(false);
+      if (answers.size() >= size - 1) {
+        log.info("master {}: masters on {} did not tell their log position in time; deciding "
+            + "with the {} that did", masterId, silent, answers.size());
+        result.tryComplete(decide(mine, answers));
+      } else {
+        log.info("master {}: masters on {} did not tell their log position in time; not taking "
+            + "over yet", masterId, silent);
+        result.tryComplete(false);
+      }
     });
     consumer.completion().onComplete(ar -> {
       if (ar.failed()) {

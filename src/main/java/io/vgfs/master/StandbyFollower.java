@@ -59,6 +59,7 @@ final class StandbyFollower {
   private final List<JsonObject> pendingLog = new ArrayList<>(); // applied, not logged yet
   private final List<JsonObject> buffered = new ArrayList<>();   // received while loading
   private long highestEpoch;
+  private long loggedEpoch;      // the epoch of the state this master's log holds
   private boolean lostLogged;
 
   StandbyFollower(Vertx vertx, String masterId, String nodeId, MetadataState state, MetaLog metaLog,
@@ -70,6 +71,12 @@ final class StandbyFollower {
     this.metaLog = metaLog;
     this.mirror = mirror;
     this.highestEpoch = state.epoch();
+    this.loggedEpoch = state.epoch();
+  }
+
+  /** The epoch of the state in this master's log (not of a catch-up still in memory). */
+  long loggedEpoch() {
+    return loggedEpoch;
   }
 
   void start() {
@@ -82,6 +89,7 @@ final class StandbyFollower {
       }
       announced = master;
       announcedEpoch = epoch;
+      highestEpoch = Math.max(highestEpoch, epoch); // records of older terms are refused now
       if (epoch > leaderEpoch) {
         if (asking) {
           askAgain = true;
@@ -152,6 +160,10 @@ final class StandbyFollower {
           }
           lostLogged = false;
           JsonObject reply = ar.result().body();
+          if (askAgain && reply.getLong("epoch", 0L) < announcedEpoch) {
+            ensureFollowing(); // answered by the master the announcement replaced
+            return;
+          }
           catchUp(reply.getString("masterId"), reply.getLong("epoch"), reply.getLong("seq"));
         });
   }
@@ -212,6 +224,7 @@ final class StandbyFollower {
           return;
         }
         phase = Phase.READY;
+        loggedEpoch = Math.max(loggedEpoch, epoch);
         for (JsonObject r : new ArrayList<>(pendingLog)) {
           logNow(r);
         }
@@ -230,16 +243,16 @@ final class StandbyFollower {
   private void onBatch(Message<JsonObject> msg) {
     JsonObject batch = msg.body();
     long epoch = batch.getLong("epoch", 0L);
+    if (epoch < highestEpoch) {
+      Replies.fail(msg, new VgfsException(ErrorCode.STALE_EPOCH, "log records from epoch " + epoch
+          + " refused: epoch " + highestEpoch + " has taken over"));
+      return;
+    }
     if (phase == Phase.IDLE && asking) {
       // Records shipped while our follow request is being answered: keep them for the catch-up.
       buffered.add(batch);
       msg.reply(new JsonObject().put("seq", lastSeqOf(batch.getJsonArray("records")))
           .put("ready", false).put("nodeId", nodeId));
-      return;
-    }
-    if (epoch < highestEpoch) {
-      Replies.fail(msg, new VgfsException(ErrorCode.STALE_EPOCH, "log records from epoch " + epoch
-          + " refused: epoch " + highestEpoch + " has taken over"));
       return;
     }
     if (epoch != leaderEpoch || phase == Phase.IDLE) {
@@ -304,6 +317,9 @@ final class StandbyFollower {
     }
     if ("epoch".equals(r.getString("op"))) {
       highestEpoch = Math.max(highestEpoch, r.getLong("epoch"));
+      if (phase == Phase.READY) {
+        loggedEpoch = Math.max(loggedEpoch, r.getLong("epoch"));
+      }
     }
     return true;
   }
