@@ -325,6 +325,15 @@ public final class MetaLog {
       current.write(buf);
     }
     current.force(false);
+    groupCommits.incrementAndGet();
+  }
+
+  private final java.util.concurrent.atomic.AtomicLong groupCommits =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Log writes made durable so far (each one fsync, holding every record queued meanwhile). */
+  public long groupCommits() {
+    return groupCommits.get();
   }
 
   private FileChannel openLog(long firstSeq) throws IOException {
