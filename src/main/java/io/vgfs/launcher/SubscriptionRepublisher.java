@@ -20,17 +20,21 @@ import java.util.Set;
  * clean-up is the only place where {@link HazelcastClusterManager} publishes its own registrations
  * again. Seen here: after every master had been down for a moment, a chunkserver never heard the
  * new master's announcement and could not be reached. The clean-up is private, so it is called by
- * reflection with no departed member, which republishes this node's address and subscriptions;
- * if the method is missing (another Vert.x version) this logs once and does nothing.
+ * reflection, with the members whose departure could not be handled: it tells the event bus they
+ * left and republishes this node's address and subscriptions. If the method is missing (another
+ * Vert.x version) this logs once and does nothing.
  */
 final class SubscriptionRepublisher implements MembershipListener {
 
   private static final Logger log = LoggerFactory.getLogger(SubscriptionRepublisher.class);
   private static final int ATTEMPTS = 30;
+  /** The member attribute where HazelcastClusterManager keeps a member's Vert.x node id. */
+  private static final String NODE_ID = "__vertx.nodeId";
 
   private final HazelcastClusterManager manager;
   private final Method membersRemoved;
   private boolean orphaned;
+  private final Set<String> departed = new java.util.HashSet<>(); // Vert.x node ids
 
   private SubscriptionRepublisher(HazelcastClusterManager manager, Method membersRemoved) {
     this.manager = manager;
@@ -53,7 +57,12 @@ final class SubscriptionRepublisher implements MembershipListener {
 
   @Override
   public synchronized void memberRemoved(MembershipEvent e) {
-    if (e.getMembers().stream().allMatch(m -> m.isLiteMember())) {
+    boolean none = e.getMembers().stream().allMatch(m -> m.isLiteMember());
+    String nodeId = e.getMember().getAttribute(NODE_ID);
+    if ((none || orphaned) && nodeId != null) {
+      departed.add(nodeId); // Vert.x failed to handle this departure: no map to clean up
+    }
+    if (none) {
       orphaned = true;
       log.warn("the last master left the cluster; event-bus registrations will be published again"
           + " when one joins");
@@ -66,20 +75,22 @@ final class SubscriptionRepublisher implements MembershipListener {
       return;
     }
     orphaned = false;
+    Set<String> gone = Set.copyOf(departed);
+    departed.clear();
     // Not on Hazelcast's event thread (the maps may wait for partitions to be assigned), nor on
     // the common pool, which has one thread on two cores and is used by the join time-out.
-    Thread t = new Thread(this::republish, "vgfs-republish-registrations");
+    Thread t = new Thread(() -> republish(gone), "vgfs-republish-registrations");
     t.setDaemon(true);
     t.start();
   }
 
-  private void republish() {
+  private void republish(Set<String> gone) {
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
       if (!manager.isActive()) {
         return; // this node is leaving
       }
       try {
-        membersRemoved.invoke(manager, Set.of());
+        membersRemoved.invoke(manager, gone);
         log.info("event-bus registrations published again after a master joined");
         return;
       } catch (ReflectiveOperationException | RuntimeException e) {
@@ -88,6 +99,7 @@ final class SubscriptionRepublisher implements MembershipListener {
               + "master joins (or restart this process)", e);
           synchronized (this) {
             orphaned = true;
+            departed.addAll(gone);
           }
           return;
         }
