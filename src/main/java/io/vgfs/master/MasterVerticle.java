@@ -9,7 +9,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vgfs.protocol.Addresses;
 import io.vgfs.protocol.ErrorCode;
@@ -30,7 +29,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 /**
  * A master process. It recovers the metadata from its disk, follows the active master as a hot
@@ -74,6 +72,7 @@ public class MasterVerticle extends VerticleBase {
   private long cutOffMs;           // a pause this long may have cost this member its membership
   private Campaign campaign;
   private Quorum quorum;
+  private MasterStatus status;
   private long epoch;
   private UUID membershipListener;
   private UUID lifecycleListener;
@@ -150,6 +149,7 @@ public class MasterVerticle extends VerticleBase {
       follower.start();
       quorum = new Quorum(vertx, hazelcast, options.masterQuorum(), masterId, nodeId,
           this::logPosition);
+      status = new MasterStatus(vertx, hazelcast, mirror, masterId);
       quorum.start();
       campaign = new Campaign(vertx, hazelcast, mirror, masterId, options.coldStartWaitMs(),
           this::standbyEntry, () -> Set.copyOf(state.masters()), quorum, lock -> won());
@@ -272,7 +272,7 @@ public class MasterVerticle extends VerticleBase {
     appends = new AppendService(vertx, metadata, registry, options, epoch, files::nextChunkId);
     repairer = new Repairer(vertx, state, registry, options, epoch, appends::leased);
     servers = new ServerService(vertx, metadata, registry, options, mirror, masterId, epoch,
-        this::mastersJson, repairer);
+        () -> status.json(shipper, epoch, role("active")), repairer);
     state.chunks().attendAll(); // a new term looks at every chunk once
     servers.onDeath(appends::serverDied);
     servers.expectReports(knownServers, System.currentTimeMillis());
@@ -466,56 +466,6 @@ public class MasterVerticle extends VerticleBase {
     if (quorum != null) {
       quorum.stop();
     }
-  }
-
-  // The masters and whether every partition of the maps has its backup (no migration under way:
-  // a crash of a master during one loses partitions, see MapRepair), for the cluster status.
-  // Both are read on a worker (cluster-wide Hazelcast calls must not block the event loop), the
-  // answer put together back on the event loop, where the log shipper's state lives.
-  private Future<JsonObject> mastersJson() {
-    Future<Map<String, JsonObject>> known = vertx.executeBlocking(mirror::loadMasters, false)
-        .otherwise(t -> Map.of(masterId, role("active")));
-    Future<Boolean> safe = mapsSafe();
-    return Future.all(known, safe).map(v -> new JsonObject()
-        .put("masters", mastersJson(known.result())).put("mapsSafe", safe.result()));
-  }
-
-  private Future<Boolean> safeCheck;
-  private long safeCheckAt;
-  private Boolean lastSafe;
-
-  // Asks every member (and waits for a hung one), so at most one check runs at a time, started at
-  // most once a second; while one runs, the status shows the last answer.
-  private Future<Boolean> mapsSafe() {
-    long now = System.nanoTime();
-    if (safeCheck == null || safeCheck.isComplete() && now - safeCheckAt > 1_000_000_000L) {
-      safeCheckAt = now;
-      safeCheck = vertx.executeBlocking(() -> hazelcast.getPartitionService().isClusterSafe(),
-          false).otherwise(false).onSuccess(safe -> lastSafe = safe);
-    }
-    return safeCheck.isComplete() || lastSafe == null ? safeCheck
-        : Future.succeededFuture(lastSafe);
-  }
-
-  private JsonArray mastersJson(Map<String, JsonObject> known) {
-    Set<String> members = hazelcast.getCluster().getMembers().stream()
-        .map(NodeIds::of).collect(Collectors.toSet());
-    JsonArray arr = new JsonArray();
-    Map<String, Boolean> syncing = shipper == null ? Map.of() : shipper.standbys();
-    known.forEach((id, json) -> {
-      if (members.contains(json.getString("nodeId")) || id.equals(masterId)) {
-        JsonObject m = new JsonObject().put("id", id)
-            .put("role", id.equals(masterId) ? "active" : "standby")
-            .put("since", json.getLong("since"));
-        if (id.equals(masterId)) {
-          m.put("epoch", epoch);
-        } else {
-          m.put("inSync", syncing.getOrDefault(id, false));
-        }
-        arr.add(m);
-      }
-    });
-    return arr;
   }
 
   // How far this master's log goes, for a quorum's position poll: a standby that is catching up
