@@ -51,7 +51,14 @@ final class OpRunner {
     }
   }
 
+  /** Operations started and not completed yet, by index, with their start time; for reports. */
+  static final java.util.Map<Integer, Long> OUTSTANDING = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Called when a batch makes no progress for a minute (what its target knows of its ops). */
+  static volatile Runnable stallReport = () -> { };
+
   static Batch run(int n, int concurrency, IntFunction<CompletableFuture<?>> op) {
+    OUTSTANDING.clear();
     Semaphore permits = new Semaphore(concurrency);
     long[] latency = new long[n];
     AtomicInteger errors = new AtomicInteger();
@@ -61,6 +68,7 @@ final class OpRunner {
       acquire(permits, 1);
       int index = i;
       long t0 = System.nanoTime();
+      OUTSTANDING.put(index, t0);
       CompletableFuture<?> f;
       try {
         f = op.apply(i);
@@ -68,6 +76,7 @@ final class OpRunner {
         f = CompletableFuture.failedFuture(e);
       }
       f.whenComplete((r, e) -> {
+        OUTSTANDING.remove(index);
         latency[index] = System.nanoTime() - t0;
         if (e != null) {
           errors.incrementAndGet();
@@ -81,10 +90,21 @@ final class OpRunner {
     return new Batch(n, wall, latency, errors.get(), first.get());
   }
 
+  // Waits in one-minute slices, reporting what is outstanding after each one without progress:
+  // a batch that never finishes must say which operations it waits for.
   private static void acquire(Semaphore s, int permits) {
     try {
-      if (!s.tryAcquire(permits, 30, TimeUnit.MINUTES)) {
-        throw new IllegalStateException("operations stuck for 30 minutes");
+      for (int minute = 1; !s.tryAcquire(permits, 1, TimeUnit.MINUTES); minute++) {
+        long now = System.nanoTime();
+        StringBuilder ops = new StringBuilder();
+        OUTSTANDING.entrySet().stream().limit(8).forEach(e -> ops.append(" #").append(e.getKey())
+            .append(" (").append((now - e.getValue()) / 1_000_000_000L).append(" s)"));
+        BenchLog.info("no progress for %d min: %d operations outstanding:%s", minute,
+            OUTSTANDING.size(), ops);
+        stallReport.run();
+        if (minute == 30) {
+          throw new IllegalStateException("operations stuck for 30 minutes");
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

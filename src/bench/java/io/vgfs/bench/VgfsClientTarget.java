@@ -57,15 +57,27 @@ final class VgfsClientTarget implements FsTarget {
     return cf(client().write(path, wrapped).<Void>mapEmpty());
   }
 
+  /** Reads in flight by path, with the stage each has reached: what a stalled batch reports. */
+  private final java.util.Map<String, String> reading = new java.util.concurrent.ConcurrentHashMap<>();
+
+  VgfsClientTarget reportStalls() {
+    OpRunner.stallReport = () -> reading.entrySet().stream().limit(8)
+        .forEach(e -> BenchLog.info("  vgfs-client read %s: %s", e.getKey(), e.getValue()));
+    return this;
+  }
+
   @Override
   public CompletableFuture<ReadResult> read(String path, boolean verify) {
-    return cf(client().read(path).compose(stream -> {
+    reading.put(path, "looking up");
+    CompletableFuture<ReadResult> result = cf(client().read(path).compose(stream -> {
+      reading.put(path, "stream open, " + stream.info().size() + " bytes, no data yet");
       Promise<ReadResult> done = Promise.promise();
       long[] total = {0};
       CRC32C crc = verify ? new CRC32C() : null;
       stream.exceptionHandler(done::tryFail);
       stream.handler(b -> {
         total[0] += b.length();
+        reading.put(path, "received " + total[0] + " of " + stream.info().size() + " bytes");
         if (crc != null) {
           for (ByteBuffer nio : ((BufferInternal) b).getByteBuf().nioBuffers()) {
             crc.update(nio);
@@ -76,6 +88,7 @@ final class VgfsClientTarget implements FsTarget {
           crc == null ? 0 : crc.getValue())));
       return done.future();
     }));
+    return result.whenComplete((r, e) -> reading.remove(path));
   }
 
   @Override

@@ -120,7 +120,7 @@ final class VgfsSystem implements AutoCloseable {
       }
       return out;
     });
-    return new VgfsClientTarget(list, config.listLimit());
+    return new VgfsClientTarget(list, config.listLimit()).reportStalls();
   }
 
   ProcessCluster.Proc gateway(String level) {
