@@ -292,6 +292,41 @@ class CoreIT {
     assertThat(st.getLong("chunkSize")).isEqualTo(CHUNK);
   }
 
+  @Test
+  @DisplayName("a reader on a plain thread gets callbacks on the client's context, and a stream's "
+      + "end reaches an end handler set after the stream ended")
+  void readsFromPlainThreads() {
+    byte[] data = randomBytes(70_000, 5);
+    await(fs.write("threads/f.bin", Buffer.buffer(data)));
+    await(fs.write("threads/empty.bin", Buffer.buffer()));
+
+    // The lookup has completed before compose is called: the callback must still run on the
+    // client's event loop, where the stream lives, not on this thread.
+    io.vertx.core.Future<FileReadStream> lookup = fs.read("threads/f.bin");
+    await(lookup);
+    AtomicBoolean onEventLoop = new AtomicBoolean();
+    io.vertx.core.Future<byte[]> content = lookup.compose(s -> {
+      onEventLoop.set(io.vertx.core.Context.isOnEventLoopThread());
+      // Handler first, end handler after: harmless on the stream's own thread.
+      Buffer all = Buffer.buffer();
+      io.vertx.core.Promise<byte[]> p = io.vertx.core.Promise.promise();
+      s.exceptionHandler(p::tryFail).handler(all::appendBuffer)
+          .endHandler(v -> p.tryComplete(all.getBytes()));
+      return p.future();
+    });
+    assertThat(sha256(await(content, 30))).isEqualTo(sha256(data));
+    assertThat(onEventLoop).isTrue();
+
+    // An empty file ends on the first turn after its handler is set. Any later client call is
+    // queued behind that turn on the same context, so once it answers the stream has ended.
+    FileReadStream empty = await(fs.read("threads/empty.bin"));
+    io.vertx.core.Promise<Void> ended = io.vertx.core.Promise.promise();
+    empty.exceptionHandler(ended::tryFail).handler(b -> { });
+    await(fs.stat("threads/empty.bin"));
+    empty.endHandler(ended::tryComplete);
+    await(ended.future(), 10);
+  }
+
   static byte[] readAll(FileReadStream s) {
     Buffer all = Buffer.buffer();
     io.vertx.core.Promise<Buffer> p = io.vertx.core.Promise.promise();

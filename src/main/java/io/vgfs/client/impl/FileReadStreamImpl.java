@@ -31,9 +31,11 @@ final class FileReadStreamImpl implements FileReadStream {
   private final FetchFactory fetches;
   private final Function<Long, Future<ChunkRef>> relocate;
   private final ArrayDeque<Buffer> queue = new ArrayDeque<>();
-  private Handler<Buffer> handler;
-  private Handler<Void> endHandler;
-  private Handler<Throwable> exceptionHandler;
+  private volatile Handler<Buffer> handler;
+  private volatile Handler<Void> endHandler;
+  private volatile Handler<Throwable> exceptionHandler;
+  private Throwable unreported; // a failure or the end (END) no handler was there to take
+  private static final Throwable END = new Throwable("end of stream (a marker)");
   private long demand = Long.MAX_VALUE;
   private boolean started;
   private boolean received;   // every byte has arrived
@@ -84,7 +86,7 @@ final class FileReadStreamImpl implements FileReadStream {
   @Override
   public FileReadStream exceptionHandler(Handler<Throwable> h) {
     this.exceptionHandler = h;
-    return this;
+    return reportLate();
   }
 
   @Override
@@ -122,6 +124,25 @@ final class FileReadStreamImpl implements FileReadStream {
   @Override
   public FileReadStream endHandler(Handler<Void> h) {
     this.endHandler = h;
+    return reportLate();
+  }
+
+  // A caller on another thread may set its end or exception handler after the stream finished:
+  // the outcome waits for it rather than being lost (a reader would wait forever).
+  private FileReadStream reportLate() {
+    if (!started) {
+      return this; // nothing can have happened yet
+    }
+    context.runOnContext(v -> {
+      Throwable t = unreported;
+      if (t == END && endHandler != null) {
+        unreported = null;
+        endHandler.handle(null);
+      } else if (t != null && t != END && exceptionHandler != null) {
+        unreported = null;
+        exceptionHandler.handle(t);
+      }
+    });
     return this;
   }
 
@@ -192,6 +213,8 @@ final class FileReadStreamImpl implements FileReadStream {
       Handler<Void> h = endHandler;
       if (h != null) {
         h.handle(null);
+      } else {
+        unreported = END;
       }
     }
   }
@@ -205,6 +228,8 @@ final class FileReadStreamImpl implements FileReadStream {
     Handler<Throwable> h = exceptionHandler;
     if (h != null) {
       h.handle(VgfsException.of(t));
+    } else {
+      unreported = VgfsException.of(t);
     }
   }
 }

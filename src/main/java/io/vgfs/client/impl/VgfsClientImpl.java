@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -286,12 +287,17 @@ public final class VgfsClientImpl implements VgfsClient {
     });
   }
 
+  // Every future handed out completes on the client's context, and its callbacks run there even
+  // when they are added from another thread after it completed: a caller that composes on a read
+  // from a plain thread then sets its stream's handlers on the thread the stream lives on, so the
+  // stream cannot end between its handler and its end handler being set.
   private <T> Future<T> onContext(Supplier<Future<T>> action) {
+    Promise<T> p = ((ContextInternal) context).promise();
     if (Vertx.currentContext() == context) {
-      return safely(action);
+      safely(action).onComplete(p);
+    } else {
+      context.runOnContext(v -> safely(action).onComplete(p));
     }
-    Promise<T> p = Promise.promise();
-    context.runOnContext(v -> safely(action).onComplete(p));
     return p.future();
   }
 
