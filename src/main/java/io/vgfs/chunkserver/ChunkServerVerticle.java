@@ -32,6 +32,11 @@ public class ChunkServerVerticle extends VerticleBase {
   private Scrubber scrubber;
   private ReplicaSender sender;
   private AppendService appends;
+  private long checkpoints = -1;
+  private boolean checkpointRunning;
+
+  /** How often the small-chunk journal is checked for rotation and old files retired. */
+  private static final long JOURNAL_CHECKPOINT_MS = 1_000;
 
   public ChunkServerVerticle(ChunkServerOptions options) {
     this.options = options;
@@ -64,11 +69,30 @@ public class ChunkServerVerticle extends VerticleBase {
         scrubber = new Scrubber(vertx, store, options.scrubRate(), options.scrubPauseMs());
         scrubber.start();
       }
+      checkpoints = vertx.setPeriodic(JOURNAL_CHECKPOINT_MS, id -> checkpointJournal());
       master = new MasterLink(vertx, store, fence, options, s.actualPort(),
           () -> scrubber == null ? new JsonObject() : scrubber.stats());
       return master.start();
     }).onSuccess(v -> log.info("chunkserver {} serving {} on {}:{}", store.serverId(),
         options.dataDir(), options.publicHost(), server.actualPort()));
+  }
+
+  // Ordered, so one checkpoint runs at a time; a failed one leaves the journal to the next.
+  private void checkpointJournal() {
+    if (checkpointRunning) {
+      return;
+    }
+    checkpointRunning = true;
+    vertx.executeBlocking(() -> {
+      store.checkpointJournal();
+      return null;
+    }, true).onComplete(ar -> {
+      checkpointRunning = false;
+      if (ar.failed()) {
+        log.warn("journal checkpoint failed (retried in {} ms): {}", JOURNAL_CHECKPOINT_MS,
+            ar.cause().toString());
+      }
+    });
   }
 
   // Commands from the master, fenced by its epoch.
@@ -108,6 +132,7 @@ public class ChunkServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(checkpoints);
     if (scrubber != null) {
       scrubber.stop();
     }

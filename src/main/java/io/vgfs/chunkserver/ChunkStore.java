@@ -31,11 +31,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * dataDir/chunks/&lt;id as 16 hex&gt;.chunk  chunk bytes
  * dataDir/chunks/&lt;id as 16 hex&gt;.meta   its checksums, see {@link ChunkMeta}
  * dataDir/tmp/                             chunks being written; emptied at start-up
+ * dataDir/journal/                         small chunks not yet synced in place, see
+ *                                          {@link SmallChunkJournal}
  * </pre>
  * A chunk becomes visible only when complete: large ones are written under {@code tmp/} and
  * renamed into place with their meta file last; small ones are written in place, meta file last.
  * One flat directory (ext4 and XFS index large directories) lets concurrent writes share the
- * directory fsync that makes their new entries durable ({@link DirSyncer}).
+ * directory fsync that makes their new entries durable ({@link GroupSync}).
  *
  * <p>Methods that touch the disk block: call them from a worker thread, never an event loop. The
  * in-memory index ({@link #replica}, {@link #replicas}) and the checksum cache are safe from any
@@ -64,7 +66,8 @@ public final class ChunkStore {
     this.root = root;
     this.chunks = root.resolve("chunks");
     this.tmp = root.resolve("tmp");
-    this.dirSyncer = new DirSyncer(chunks);
+    this.dirSyncer = GroupSync.directory(chunks);
+    this.journal = new SmallChunkJournal(root.resolve("journal"), this::flush);
   }
 
   /** Creates the layout if needed, reads or creates the server id, and indexes valid chunks. */
@@ -78,6 +81,18 @@ public final class ChunkStore {
         Files.deleteIfExists(p);
       }
     }
+    List<Long> restored = new ArrayList<>();
+    int journaled = journal.recover(r -> {
+      if (restore(r)) {
+        restored.add(r.chunkId());
+      }
+    });
+    if (journaled > 0) {
+      flush(restored);
+      log.info("journal: {} small chunks replayed, {} of them rewritten", journaled,
+          restored.size());
+    }
+    journal.start();
     int invalid = 0;
     try (DirectoryStream<Path> files = Files.newDirectoryStream(chunks)) {
       for (Path f : files) {
@@ -102,6 +117,12 @@ public final class ChunkStore {
 
   /** Releases the data directory (blocking). */
   public void close() throws IOException {
+    try {
+      journal.close();
+    } catch (IOException e) {
+      log.warn("journal checkpoint at close failed ({}); it is replayed at the next start",
+          e.toString());
+    }
     if (lock != null) {
       lock.close();
       lock = null;
@@ -317,13 +338,17 @@ public final class ChunkStore {
       while (done < total) {
         done += ch.write(parts);
       }
-      if (sync) {
-        ch.force(false);
-      }
     }
-    writeFile(metaPath(chunkId), meta.encode(), sync);
+    writeFile(metaPath(chunkId), meta.encode(), false);
     if (sync) {
-      dirSyncer.sync();
+      // Durable through the journal, whose fsync concurrent writers share; the files themselves
+      // are synced by the next checkpoint. Their bytes are written first, so a checkpoint that
+      // retires this record covers them.
+      for (int i = 0; i < parts.length; i++) {
+        parts[i] = ((io.vertx.core.internal.buffer.BufferInternal) data.get(i)).getByteBuf()
+            .nioBuffer();
+      }
+      journal.append(chunkId, meta, parts);
     }
     index.put(chunkId, new ReplicaInfo(chunkId, meta.version(), meta.length()));
     usedBytes.addAndGet(meta.length());
@@ -332,7 +357,85 @@ public final class ChunkStore {
     }
   }
 
-  private final DirSyncer dirSyncer;
+  private final GroupSync dirSyncer;
+  private final SmallChunkJournal journal;
+
+  /**
+   * Rotates the small-chunk journal when due and retires old journal files (blocking; called
+   * every second or so by the chunkserver).
+   */
+  public void checkpointJournal() throws IOException {
+    journal.checkpoint(false);
+  }
+
+  /** The small-chunk journal's fsyncs so far: fewer than its appends when they were shared. */
+  public long journalSyncs() {
+    return journal.syncs();
+  }
+
+  // Forces chunks' files to disk, then their directory once (journal recovery and checkpoints
+  // where syncfs is missing).
+  private void flush(List<Long> chunkIds) throws IOException {
+    for (long id : chunkIds) {
+      for (Path p : List.of(dataPath(id), metaPath(id))) {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+          ch.force(false);
+        } catch (NoSuchFileException e) {
+          // deleted meanwhile
+        }
+      }
+    }
+    dirSyncer.sync();
+  }
+
+  // Rewrites a journaled chunk unless its files hold it intact, or hold a newer version intact.
+  // Returns whether it was rewritten. Blocking; at start-up only.
+  private boolean restore(SmallChunkJournal.Record r) throws IOException {
+    long id = r.chunkId();
+    try {
+      ChunkMeta onDisk = ChunkMeta.decode(Files.readAllBytes(metaPath(id)));
+      boolean same = onDisk.version() == r.meta().version() && onDisk.length() == r.meta().length()
+          && java.util.Arrays.equals(onDisk.crcs(), r.meta().crcs());
+      if ((same || onDisk.version() > r.meta().version()) && intact(dataPath(id), onDisk)) {
+        return false;
+      }
+    } catch (IOException e) {
+      // missing or damaged: rewrite
+    }
+    try (FileChannel ch = FileChannel.open(dataPath(id), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer b = r.data().duplicate();
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+    }
+    writeFile(metaPath(id), r.meta().encode(), false);
+    return true;
+  }
+
+  // Whether a data file is exactly what its checksums describe.
+  private static boolean intact(Path data, ChunkMeta meta) throws IOException {
+    try (FileChannel ch = FileChannel.open(data, StandardOpenOption.READ)) {
+      if (ch.size() != meta.length()) {
+        return false;
+      }
+      ByteBuffer block = ByteBuffer.allocate(meta.blockSize());
+      long pos = 0;
+      for (int crc : meta.crcs()) {
+        block.clear().limit((int) Math.min(meta.blockSize(), meta.length() - pos));
+        while (block.hasRemaining()) {
+          if (ch.read(block, pos + block.position()) < 0) {
+            return false;
+          }
+        }
+        if (io.vgfs.protocol.Crc32c.of(block.array(), 0, block.limit()) != crc) {
+          return false;
+        }
+        pos += block.limit();
+      }
+      return true;
+    }
+  }
 
   /** Forces a committed chunk's files to disk (the background half of BUFFERED writes). */
   public void sync(long chunkId) throws IOException {

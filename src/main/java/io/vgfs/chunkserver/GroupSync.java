@@ -4,22 +4,39 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Group commit for a directory's fsync: a new file's name is durable only once its directory has
- * been fsynced, and writers that finish at the same time can share one fsync. A caller gets an
- * fsync that started after it asked; while one runs, later callers wait and the next one covers
- * them all. Blocking: called from workers.
+ * Group commit for an fsync: writers that finish at the same time share one. A caller gets an
+ * fsync that started after it asked, so it covers everything the caller wrote before asking; while
+ * one runs, later callers wait and the next one covers them all. Used for a directory (a new
+ * file's name is durable only once its directory has been fsynced) and for the small-chunk
+ * journal. Blocking: called from workers.
  */
-final class DirSyncer {
+final class GroupSync {
 
-  private final Path dir;
+  /** The fsync being shared. */
+  interface Action {
+    void run() throws IOException;
+  }
+
+  private final Action action;
+  private long syncs;
   private long started;   // generations of fsyncs started
   private long completed; // the newest generation finished
   private boolean running;
   private IOException failure;
   private long failedGeneration = -1;
 
-  DirSyncer(Path dir) {
-    this.dir = dir;
+  GroupSync(Action action) {
+    this.action = action;
+  }
+
+  /** A group commit for the directory {@code dir}. */
+  static GroupSync directory(Path dir) {
+    return new GroupSync(() -> ChunkStore.fsyncDirectory(dir));
+  }
+
+  /** How many fsyncs ran: fewer than callers when they were shared. */
+  synchronized long syncs() {
+    return syncs;
   }
 
   void sync() throws IOException {
@@ -48,13 +65,14 @@ final class DirSyncer {
     }
     IOException err = null;
     try {
-      ChunkStore.fsyncDirectory(dir);
+      action.run();
     } catch (IOException e) {
       err = e;
     }
     synchronized (this) {
       completed = generation;
       running = false;
+      syncs++;
       if (err != null) {
         failure = err;
         failedGeneration = generation;
