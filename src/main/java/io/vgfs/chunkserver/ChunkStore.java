@@ -67,7 +67,8 @@ public final class ChunkStore {
     this.chunks = root.resolve("chunks");
     this.tmp = root.resolve("tmp");
     this.dirSyncer = GroupSync.directory(chunks);
-    this.journal = new SmallChunkJournal(root.resolve("journal"), this::flush);
+    this.journal = new SmallChunkJournal(root.resolve("journal"), chunks, this::flush,
+        FileSystemSync.available());
   }
 
   /** Creates the layout if needed, reads or creates the server id, and indexes valid chunks. */
@@ -396,7 +397,7 @@ public final class ChunkStore {
       ChunkMeta onDisk = ChunkMeta.decode(Files.readAllBytes(metaPath(id)));
       boolean same = onDisk.version() == r.meta().version() && onDisk.length() == r.meta().length()
           && java.util.Arrays.equals(onDisk.crcs(), r.meta().crcs());
-      if ((same || onDisk.version() > r.meta().version()) && intact(dataPath(id), onDisk)) {
+      if ((same || onDisk.version() > r.meta().version()) && onDisk.describes(dataPath(id))) {
         return false;
       }
     } catch (IOException e) {
@@ -411,30 +412,6 @@ public final class ChunkStore {
     }
     writeFile(metaPath(id), r.meta().encode(), false);
     return true;
-  }
-
-  // Whether a data file is exactly what its checksums describe.
-  private static boolean intact(Path data, ChunkMeta meta) throws IOException {
-    try (FileChannel ch = FileChannel.open(data, StandardOpenOption.READ)) {
-      if (ch.size() != meta.length()) {
-        return false;
-      }
-      ByteBuffer block = ByteBuffer.allocate(meta.blockSize());
-      long pos = 0;
-      for (int crc : meta.crcs()) {
-        block.clear().limit((int) Math.min(meta.blockSize(), meta.length() - pos));
-        while (block.hasRemaining()) {
-          if (ch.read(block, pos + block.position()) < 0) {
-            return false;
-          }
-        }
-        if (io.vgfs.protocol.Crc32c.of(block.array(), 0, block.limit()) != crc) {
-          return false;
-        }
-        pos += block.limit();
-      }
-      return true;
-    }
   }
 
   /** Forces a committed chunk's files to disk (the background half of BUFFERED writes). */

@@ -76,7 +76,9 @@ final class SmallChunkJournal {
   }
 
   private final Path dir;
+  private final Path chunkDir;
   private final Flusher flusher;
+  private final boolean syncfs;
   private final GroupSync group = new GroupSync(this::forceCurrent);
   private final Object writeLock = new Object();
   private final Deque<Retired> retired = new ArrayDeque<>();
@@ -88,8 +90,16 @@ final class SmallChunkJournal {
   private List<Long> currentChunks = new ArrayList<>();
   private long checkpoints;
 
-  SmallChunkJournal(Path dir, Flusher flusher) {
+  /**
+   * @param dir      the journal's directory
+   * @param chunkDir where the journaled chunks' files are (its file system is the one synced)
+   * @param flusher  syncs chunks one by one where syncfs(2) is not used
+   * @param syncfs   whether checkpoints use syncfs(2) ({@link FileSystemSync#available()})
+   */
+  SmallChunkJournal(Path dir, Path chunkDir, Flusher flusher, boolean syncfs) {
     this.dir = dir;
+    this.chunkDir = chunkDir;
+    this.syncfs = syncfs;
     this.flusher = flusher;
   }
 
@@ -230,8 +240,8 @@ final class SmallChunkJournal {
       return;
     }
     List<Retired> batch = new ArrayList<>(retired);
-    if (FileSystemSync.available()) {
-      FileSystemSync.sync(dir);
+    if (syncfs) {
+      FileSystemSync.sync(chunkDir);
     } else {
       List<Long> ids = new ArrayList<>();
       batch.forEach(r -> ids.addAll(r.chunkIds()));

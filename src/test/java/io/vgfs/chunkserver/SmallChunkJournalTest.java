@@ -175,12 +175,14 @@ class SmallChunkJournalTest {
     assertThat(Files.readAllBytes(reopened.dataPath(7))).isEqualTo(newer);
   }
 
-  @Test
+  @org.junit.jupiter.params.ParameterizedTest(name = "syncfs: {0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
   @DisplayName("a checkpoint syncs the chunk files and deletes the journal; close checkpoints")
-  void checkpoints() throws IOException {
+  void checkpoints(boolean syncfs) throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(!syncfs || FileSystemSync.available());
     Path journalDir = dir.resolve("j");
     List<Long> flushed = new ArrayList<>();
-    SmallChunkJournal j = new SmallChunkJournal(journalDir, flushed::addAll);
+    SmallChunkJournal j = new SmallChunkJournal(journalDir, dir, flushed::addAll, syncfs);
     assertThat(j.recover(r -> { })).isZero();
     j.start();
     byte[] data = bytes(1000, 1);
@@ -189,9 +191,7 @@ class SmallChunkJournalTest {
     assertThat(j.checkpoints()).isZero();
     j.checkpoint(true);
     assertThat(j.checkpoints()).isOne();
-    if (!FileSystemSync.available()) {
-      assertThat(flushed).containsExactly(5L);
-    }
+    assertThat(flushed).isEqualTo(syncfs ? List.of() : List.of(5L));
     try (Stream<Path> s = Files.list(journalDir)) {
       List<Path> left = s.toList();
       assertThat(left).hasSize(1);
@@ -199,6 +199,7 @@ class SmallChunkJournalTest {
     }
     j.append(6, metaOf(data, 1), new ByteBuffer[] {ByteBuffer.wrap(data)});
     j.close();
+    assertThat(flushed).isEqualTo(syncfs ? List.of() : List.of(5L, 6L));
     try (Stream<Path> s = Files.list(journalDir)) {
       assertThat(s.toList()).isEmpty();
     }
