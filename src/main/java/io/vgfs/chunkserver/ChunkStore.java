@@ -119,6 +119,7 @@ public final class ChunkStore {
   /** Releases the data directory (blocking). */
   public void close() throws IOException {
     try {
+      checkpointJournal();
       journal.close();
     } catch (IOException e) {
       log.warn("journal checkpoint at close failed ({}); it is replayed at the next start",
@@ -360,13 +361,37 @@ public final class ChunkStore {
 
   private final GroupSync dirSyncer;
   private final SmallChunkJournal journal;
+  private final java.util.Set<Long> unsynced = ConcurrentHashMap.newKeySet();
 
   /**
    * Rotates the small-chunk journal when due and retires old journal files (blocking; called
    * every second or so by the chunkserver).
    */
   public void checkpointJournal() throws IOException {
+    if (!unsynced.isEmpty()) {
+      List<Long> ids = new ArrayList<>(unsynced);
+      if (FileSystemSync.available()) {
+        FileSystemSync.sync(chunks);
+      } else {
+        flush(ids);
+      }
+      ids.forEach(unsynced::remove);
+    }
     journal.checkpoint(false);
+  }
+
+  /**
+   * Queues a committed chunk's files for the next checkpoint's sync (the background half of
+   * BUFFERED writes): one syncfs(2) a second for all of them, rather than fsyncs per chunk that
+   * would compete for the disk with the writes that must wait for theirs.
+   */
+  public void syncLater(long chunkId) {
+    unsynced.add(chunkId);
+  }
+
+  /** Chunks acknowledged as BUFFERED whose files the next checkpoint syncs. */
+  public int unsyncedChunks() {
+    return unsynced.size();
   }
 
   /** The small-chunk journal's fsyncs so far: fewer than its appends when they were shared. */
@@ -412,18 +437,6 @@ public final class ChunkStore {
     }
     writeFile(metaPath(id), r.meta().encode(), false);
     return true;
-  }
-
-  /** Forces a committed chunk's files to disk (the background half of BUFFERED writes). */
-  public void sync(long chunkId) throws IOException {
-    for (Path p : List.of(dataPath(chunkId), metaPath(chunkId))) {
-      try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
-        ch.force(false);
-      } catch (NoSuchFileException e) {
-        return; // deleted meanwhile
-      }
-    }
-    dirSyncer.sync();
   }
 
   /** Deletes a replica; returns whether there was one. */

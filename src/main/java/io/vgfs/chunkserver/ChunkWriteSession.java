@@ -19,8 +19,6 @@ import io.vgfs.protocol.data.ReplicaException;
 import io.vgfs.protocol.data.WriteAck;
 import io.vgfs.protocol.data.WriteEnd;
 import io.vgfs.protocol.data.WriteOpen;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,7 +36,6 @@ import java.util.List;
  */
 final class ChunkWriteSession {
 
-  private static final Logger log = LoggerFactory.getLogger(ChunkWriteSession.class);
   /**
    * Chunks up to this size are kept in memory until WRITE_END and stored in one step (no temporary
    * file, no rename, one trip to a worker): small files cost a few system calls, not dozens.
@@ -211,11 +208,7 @@ final class ChunkWriteSession {
         pool.release(downstream);
       }
       if (!sync) {
-        vertx.executeBlocking(() -> {
-          store.sync(open.chunkId());
-          return null;
-        }, false).onFailure(t -> log.warn("background fsync of chunk {} failed: {}",
-            ChunkStore.hex(open.chunkId()), t.toString()));
+        store.syncLater(open.chunkId());
       }
       result.tryComplete(new WriteAck(open.chunkId(), written, replicas));
     });

@@ -327,6 +327,26 @@ class CoreIT {
     await(ended.future(), 10);
   }
 
+  @Test
+  @DisplayName("buffered writes round-trip, and each chunkserver's checkpoint syncs them within seconds")
+  void bufferedWrites() {
+    VgfsClient buffered = VgfsClient.create(cluster.gatewayNode().vertx(),
+        new io.vgfs.client.VgfsClientOptions().setDurability(io.vgfs.protocol.Durability.BUFFERED));
+    try {
+      byte[] small = randomBytes(100_000, 11);
+      byte[] large = randomBytes(2 * CHUNK + 5, 12);
+      await(buffered.write("buffered/small.bin", Buffer.buffer(small)));
+      await(buffered.write("buffered/large.bin", Buffer.buffer(large)));
+      assertThat(sha256(await(fs.readAll("buffered/small.bin")).getBytes())).isEqualTo(sha256(small));
+      assertThat(sha256(await(fs.readAll("buffered/large.bin")).getBytes())).isEqualTo(sha256(large));
+      TestSupport.poll(10_000, () -> java.util.stream.IntStream.range(0, cluster.chunkServers())
+          .allMatch(i -> cluster.chunkServer(i).store().unsyncedChunks() == 0),
+          "every chunkserver's checkpoint to sync the buffered chunks");
+    } finally {
+      await(buffered.close());
+    }
+  }
+
   static byte[] readAll(FileReadStream s) {
     Buffer all = Buffer.buffer();
     io.vertx.core.Promise<Buffer> p = io.vertx.core.Promise.promise();
