@@ -41,31 +41,6 @@ public record ChunkMeta(long version, long length, int blockSize, int[] crcs) {
     return new ChunkMeta(v, length, blockSize, crcs);
   }
 
-  /** Whether {@code data} is exactly the chunk these checksums describe (blocking: reads it). */
-  public boolean describes(java.nio.file.Path data) throws IOException {
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(data,
-        java.nio.file.StandardOpenOption.READ)) {
-      if (ch.size() != length) {
-        return false;
-      }
-      ByteBuffer block = ByteBuffer.allocate(blockSize);
-      long pos = 0;
-      for (int crc : crcs) {
-        block.clear().limit((int) Math.min(blockSize, length - pos));
-        while (block.hasRemaining()) {
-          if (ch.read(block, pos + block.position()) < 0) {
-            return false;
-          }
-        }
-        if (Crc32c.of(block.array(), 0, block.limit()) != crc) {
-          return false;
-        }
-        pos += block.limit();
-      }
-      return true;
-    }
-  }
-
   public byte[] encode() {
     ByteBuffer b = ByteBuffer.allocate(36 + 4 * crcs.length);
     b.putInt(MAGIC).put(FORMAT).put((byte) 0).putShort((short) 0)

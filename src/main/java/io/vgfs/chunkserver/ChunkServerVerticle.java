@@ -32,11 +32,11 @@ public class ChunkServerVerticle extends VerticleBase {
   private Scrubber scrubber;
   private ReplicaSender sender;
   private AppendService appends;
-  private long checkpoints = -1;
-  private boolean checkpointRunning;
+  private long syncTimer = -1;
+  private boolean syncRunning;
 
-  /** How often the small-chunk journal is checked for rotation and old files retired. */
-  private static final long JOURNAL_CHECKPOINT_MS = 1_000;
+  /** How often chunks acknowledged as BUFFERED are made durable (one syncfs for all of them). */
+  private static final long BUFFERED_SYNC_MS = 1_000;
 
   public ChunkServerVerticle(ChunkServerOptions options) {
     this.options = options;
@@ -69,7 +69,7 @@ public class ChunkServerVerticle extends VerticleBase {
         scrubber = new Scrubber(vertx, store, options.scrubRate(), options.scrubPauseMs());
         scrubber.start();
       }
-      checkpoints = vertx.setPeriodic(JOURNAL_CHECKPOINT_MS, id -> checkpointJournal());
+      syncTimer = vertx.setPeriodic(BUFFERED_SYNC_MS, id -> syncBuffered());
       master = new MasterLink(vertx, store, fence, options, s.actualPort(),
           () -> scrubber == null ? new JsonObject() : scrubber.stats());
       return master.start();
@@ -77,19 +77,19 @@ public class ChunkServerVerticle extends VerticleBase {
         options.dataDir(), options.publicHost(), server.actualPort()));
   }
 
-  // Ordered, so one checkpoint runs at a time; a failed one leaves the journal to the next.
-  private void checkpointJournal() {
-    if (checkpointRunning) {
+  // One at a time; a failed one leaves its chunks queued for the next.
+  private void syncBuffered() {
+    if (syncRunning) {
       return;
     }
-    checkpointRunning = true;
+    syncRunning = true;
     vertx.executeBlocking(() -> {
-      store.checkpointJournal();
+      store.syncBuffered();
       return null;
-    }, true).onComplete(ar -> {
-      checkpointRunning = false;
+    }, false).onComplete(ar -> {
+      syncRunning = false;
       if (ar.failed()) {
-        log.warn("journal checkpoint failed (retried in {} ms): {}", JOURNAL_CHECKPOINT_MS,
+        log.warn("syncing buffered chunks failed (retried in {} ms): {}", BUFFERED_SYNC_MS,
             ar.cause().toString());
       }
     });
@@ -132,7 +132,7 @@ public class ChunkServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(checkpoints);
+    vertx.cancelTimer(syncTimer);
     if (scrubber != null) {
       scrubber.stop();
     }

@@ -31,8 +31,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * dataDir/chunks/&lt;id as 16 hex&gt;.chunk  chunk bytes
  * dataDir/chunks/&lt;id as 16 hex&gt;.meta   its checksums, see {@link ChunkMeta}
  * dataDir/tmp/                             chunks being written; emptied at start-up
- * dataDir/journal/                         small chunks not yet synced in place, see
- *                                          {@link SmallChunkJournal}
  * </pre>
  * A chunk becomes visible only when complete: large ones are written under {@code tmp/} and
  * renamed into place with their meta file last; small ones are written in place, meta file last.
@@ -67,8 +65,6 @@ public final class ChunkStore {
     this.chunks = root.resolve("chunks");
     this.tmp = root.resolve("tmp");
     this.dirSyncer = GroupSync.directory(chunks);
-    this.journal = new SmallChunkJournal(root.resolve("journal"), chunks, this::flush,
-        FileSystemSync.available());
   }
 
   /** Creates the layout if needed, reads or creates the server id, and indexes valid chunks. */
@@ -82,18 +78,6 @@ public final class ChunkStore {
         Files.deleteIfExists(p);
       }
     }
-    List<Long> restored = new ArrayList<>();
-    int journaled = journal.recover(r -> {
-      if (restore(r)) {
-        restored.add(r.chunkId());
-      }
-    });
-    if (journaled > 0) {
-      flush(restored);
-      log.info("journal: {} small chunks replayed, {} of them rewritten", journaled,
-          restored.size());
-    }
-    journal.start();
     int invalid = 0;
     try (DirectoryStream<Path> files = Files.newDirectoryStream(chunks)) {
       for (Path f : files) {
@@ -119,11 +103,9 @@ public final class ChunkStore {
   /** Releases the data directory (blocking). */
   public void close() throws IOException {
     try {
-      checkpointJournal();
-      journal.close();
+      syncBuffered();
     } catch (IOException e) {
-      log.warn("journal checkpoint at close failed ({}); it is replayed at the next start",
-          e.toString());
+      log.warn("syncing buffered chunks at close failed: {}", e.toString());
     }
     if (lock != null) {
       lock.close();
@@ -340,17 +322,13 @@ public final class ChunkStore {
       while (done < total) {
         done += ch.write(parts);
       }
-    }
-    writeFile(metaPath(chunkId), meta.encode(), false);
-    if (sync) {
-      // Durable through the journal, whose fsync concurrent writers share; the files themselves
-      // are synced by the next checkpoint. Their bytes are written first, so a checkpoint that
-      // retires this record covers them.
-      for (int i = 0; i < parts.length; i++) {
-        parts[i] = ((io.vertx.core.internal.buffer.BufferInternal) data.get(i)).getByteBuf()
-            .nioBuffer();
+      if (sync) {
+        ch.force(false);
       }
-      journal.append(chunkId, meta, parts);
+    }
+    writeFile(metaPath(chunkId), meta.encode(), sync);
+    if (sync) {
+      dirSyncer.sync();
     }
     index.put(chunkId, new ReplicaInfo(chunkId, meta.version(), meta.length()));
     usedBytes.addAndGet(meta.length());
@@ -360,47 +338,40 @@ public final class ChunkStore {
   }
 
   private final GroupSync dirSyncer;
-  private final SmallChunkJournal journal;
   private final java.util.Set<Long> unsynced = ConcurrentHashMap.newKeySet();
 
   /**
-   * Rotates the small-chunk journal when due and retires old journal files (blocking; called
-   * every second or so by the chunkserver).
+   * Makes the chunks queued by {@link #syncLater} durable: one syncfs(2) for all of them, or an
+   * fsync of each where that is missing (blocking; called every second by the chunkserver).
    */
-  public void checkpointJournal() throws IOException {
-    if (!unsynced.isEmpty()) {
-      List<Long> ids = new ArrayList<>(unsynced);
-      if (FileSystemSync.available()) {
-        FileSystemSync.sync(chunks);
-      } else {
-        flush(ids);
-      }
-      ids.forEach(unsynced::remove);
+  public void syncBuffered() throws IOException {
+    if (unsynced.isEmpty()) {
+      return;
     }
-    journal.checkpoint(false);
+    List<Long> ids = new ArrayList<>(unsynced);
+    if (FileSystemSync.available()) {
+      FileSystemSync.sync(chunks);
+    } else {
+      flush(ids);
+    }
+    ids.forEach(unsynced::remove);
   }
 
   /**
-   * Queues a committed chunk's files for the next checkpoint's sync (the background half of
+   * Queues a committed chunk's files for the next {@link #syncBuffered} (the background half of
    * BUFFERED writes): one syncfs(2) a second for all of them, rather than fsyncs per chunk that
-   * would compete for the disk with the writes that must wait for theirs.
+   * compete for the disk with the writes that must wait for theirs.
    */
   public void syncLater(long chunkId) {
     unsynced.add(chunkId);
   }
 
-  /** Chunks acknowledged as BUFFERED whose files the next checkpoint syncs. */
+  /** Chunks acknowledged as BUFFERED whose files the next {@link #syncBuffered} syncs. */
   public int unsyncedChunks() {
     return unsynced.size();
   }
 
-  /** The small-chunk journal's fsyncs so far: fewer than its appends when they were shared. */
-  public long journalSyncs() {
-    return journal.syncs();
-  }
-
-  // Forces chunks' files to disk, then their directory once (journal recovery and checkpoints
-  // where syncfs is missing).
+  // Forces chunks' files to disk, then their directory once (where syncfs is missing).
   private void flush(List<Long> chunkIds) throws IOException {
     for (long id : chunkIds) {
       for (Path p : List.of(dataPath(id), metaPath(id))) {
@@ -412,31 +383,6 @@ public final class ChunkStore {
       }
     }
     dirSyncer.sync();
-  }
-
-  // Rewrites a journaled chunk unless its files hold it intact, or hold a newer version intact.
-  // Returns whether it was rewritten. Blocking; at start-up only.
-  private boolean restore(SmallChunkJournal.Record r) throws IOException {
-    long id = r.chunkId();
-    try {
-      ChunkMeta onDisk = ChunkMeta.decode(Files.readAllBytes(metaPath(id)));
-      boolean same = onDisk.version() == r.meta().version() && onDisk.length() == r.meta().length()
-          && java.util.Arrays.equals(onDisk.crcs(), r.meta().crcs());
-      if ((same || onDisk.version() > r.meta().version()) && onDisk.describes(dataPath(id))) {
-        return false;
-      }
-    } catch (IOException e) {
-      // missing or damaged: rewrite
-    }
-    try (FileChannel ch = FileChannel.open(dataPath(id), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-      ByteBuffer b = r.data().duplicate();
-      while (b.hasRemaining()) {
-        ch.write(b);
-      }
-    }
-    writeFile(metaPath(id), r.meta().encode(), false);
-    return true;
   }
 
   /** Deletes a replica; returns whether there was one. */

@@ -41,7 +41,7 @@ final class FileSystemSync {
     try {
       return Native.load("c", LibC.class);
     } catch (Throwable t) { // UnsatisfiedLinkError, or no JNA native for this platform
-      log.warn("syncfs(2) is not available ({}); journal checkpoints fsync file by file",
+      log.warn("syncfs(2) is not available ({}); buffered chunks are fsynced one by one",
           t.toString());
       return null;
     }

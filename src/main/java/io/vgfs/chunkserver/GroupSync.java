@@ -6,9 +6,8 @@ import java.nio.file.Path;
 /**
  * Group commit for an fsync: writers that finish at the same time share one. A caller gets an
  * fsync that started after it asked, so it covers everything the caller wrote before asking; while
- * one runs, later callers wait and the next one covers them all. Used for a directory (a new
- * file's name is durable only once its directory has been fsynced) and for the small-chunk
- * journal. Blocking: called from workers.
+ * one runs, later callers wait and the next one covers them all. Used for a directory: a new
+ * file's name is durable only once its directory has been fsynced. Blocking: called from workers.
  */
 final class GroupSync {
 
@@ -18,7 +17,6 @@ final class GroupSync {
   }
 
   private final Action action;
-  private long syncs;
   private long started;   // generations of fsyncs started
   private long completed; // the newest generation finished
   private boolean running;
@@ -32,11 +30,6 @@ final class GroupSync {
   /** A group commit for the directory {@code dir}. */
   static GroupSync directory(Path dir) {
     return new GroupSync(() -> ChunkStore.fsyncDirectory(dir));
-  }
-
-  /** How many fsyncs ran: fewer than callers when they were shared. */
-  synchronized long syncs() {
-    return syncs;
   }
 
   void sync() throws IOException {
@@ -72,7 +65,6 @@ final class GroupSync {
     synchronized (this) {
       completed = generation;
       running = false;
-      syncs++;
       if (err != null) {
         failure = err;
         failedGeneration = generation;

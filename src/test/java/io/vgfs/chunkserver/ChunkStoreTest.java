@@ -350,4 +350,24 @@ class ChunkStoreTest {
     assertThat(ChunkStore.hex(0xABCDEFL)).isEqualTo("0000000000abcdef");
     assertThat(ChunkStore.hex(-1L)).isEqualTo("ffffffffffffffff");
   }
+
+  @Test
+  @DisplayName("buffered chunks wait for one sync of the file system; on Linux that is syncfs(2)")
+  void bufferedSync(@TempDir Path root) throws IOException {
+    ChunkStore s = open(root);
+    byte[] data = bytes(100_000, 3);
+    List<io.vertx.core.buffer.Buffer> blocks = List.of(
+        io.vertx.core.buffer.Buffer.buffer(Arrays.copyOfRange(data, 0, BLOCK)),
+        io.vertx.core.buffer.Buffer.buffer(Arrays.copyOfRange(data, BLOCK, data.length)));
+    s.commitSmall(9, blocks, metaOf(data, 1, BLOCK), false);
+    s.syncLater(9);
+    s.syncLater(10); // deleted before its sync: nothing to sync, no failure
+    assertThat(s.unsyncedChunks()).isEqualTo(2);
+    s.syncBuffered();
+    assertThat(s.unsyncedChunks()).isZero();
+    assertThat(Files.readAllBytes(s.dataPath(9))).isEqualTo(data);
+    if (com.sun.jna.Platform.isLinux()) {
+      assertThat(FileSystemSync.available()).isTrue();
+    }
+  }
 }
