@@ -173,9 +173,10 @@ final class MarkdownReport {
         + "for fsync, loopback / hops when it does not; a read of a fresh file crosses loopback "
         + "once (twice through the gateway) from the page cache: min(page-cache read, loopback "
         + "/ hops). Small-file and metadata figures are bounded by round trips and, for durable "
-        + "writes, by the disk's fsync rate (" + MachineLimits.SYNC_RATE + ": a durable small file "
-        + "costs an fsync of its data and of its checksum file on each of its 3 replicas, which "
-        + "share this host's one disk), not by bandwidth, so they have no such fraction.\n");
+        + "writes, by how long each fsync takes while other files are written back (a durable "
+        + "small file waits for the fsyncs of its 3 replicas and of the master's log, which all "
+        + "share this host's one disk; " + MachineLimits.SYNC_RATE + " is that disk's rate of "
+        + "them), not by bandwidth, so they have no such fraction.\n");
   }
 
   private String percent(String workload, String level, String target, Results.Series s) {
