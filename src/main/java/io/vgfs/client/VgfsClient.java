@@ -16,7 +16,9 @@ import io.vgfs.protocol.FileInfo;
  *
  * <p>Failures are {@link io.vgfs.protocol.VgfsException}s with an
  * {@link io.vgfs.protocol.ErrorCode}. A client belongs to the Vert.x context that created it; it
- * may be called from any thread, and its streams call their handlers on that context.
+ * may be called from any thread, and its streams call their handlers on that context. Its futures
+ * complete on that context too and run their callbacks there, even callbacks added from another
+ * thread after completion, so a stream can be set up safely inside {@code compose}.
  *
  * <pre>{@code
  * VgfsClient fs = VgfsClient.create(vertx);
