@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * A chunk becomes visible only when complete: large ones are written under {@code tmp/} and
  * renamed into place with their meta file last; small ones are written in place, meta file last.
  * One flat directory (ext4 and XFS index large directories) lets concurrent writes share the
- * directory fsync that makes their new entries durable ({@link GroupSync}).
+ * directory fsync that makes their new entries durable ({@link DirSyncer}).
  *
  * <p>Methods that touch the disk block: call them from a worker thread, never an event loop. The
  * in-memory index ({@link #replica}, {@link #replicas}) and the checksum cache are safe from any
@@ -64,7 +64,7 @@ public final class ChunkStore {
     this.root = root;
     this.chunks = root.resolve("chunks");
     this.tmp = root.resolve("tmp");
-    this.dirSyncer = GroupSync.directory(chunks);
+    this.dirSyncer = new DirSyncer(chunks);
   }
 
   /** Creates the layout if needed, reads or creates the server id, and indexes valid chunks. */
@@ -337,7 +337,7 @@ public final class ChunkStore {
     }
   }
 
-  private final GroupSync dirSyncer;
+  private final DirSyncer dirSyncer;
   private final java.util.Set<Long> unsynced = ConcurrentHashMap.newKeySet();
 
   /**

@@ -35,7 +35,7 @@ final class FileSystemSync {
   }
 
   private static LibC load() {
-    if (!Platform.isLinux() || Boolean.getBoolean("vgfs.noSyncfs")) {
+    if (!Platform.isLinux()) {
       return null;
     }
     try {

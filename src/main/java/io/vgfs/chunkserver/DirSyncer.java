@@ -4,32 +4,22 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Group commit for an fsync: writers that finish at the same time share one. A caller gets an
- * fsync that started after it asked, so it covers everything the caller wrote before asking; while
- * one runs, later callers wait and the next one covers them all. Used for a directory: a new
- * file's name is durable only once its directory has been fsynced. Blocking: called from workers.
+ * Group commit for a directory's fsync: a new file's name is durable only once its directory has
+ * been fsynced, and writers that finish at the same time can share one fsync. A caller gets an
+ * fsync that started after it asked; while one runs, later callers wait and the next one covers
+ * them all. Blocking: called from workers.
  */
-final class GroupSync {
+final class DirSyncer {
 
-  /** The fsync being shared. */
-  interface Action {
-    void run() throws IOException;
-  }
-
-  private final Action action;
+  private final Path dir;
   private long started;   // generations of fsyncs started
   private long completed; // the newest generation finished
   private boolean running;
   private IOException failure;
   private long failedGeneration = -1;
 
-  GroupSync(Action action) {
-    this.action = action;
-  }
-
-  /** A group commit for the directory {@code dir}. */
-  static GroupSync directory(Path dir) {
-    return new GroupSync(() -> ChunkStore.fsyncDirectory(dir));
+  DirSyncer(Path dir) {
+    this.dir = dir;
   }
 
   void sync() throws IOException {
@@ -58,7 +48,7 @@ final class GroupSync {
     }
     IOException err = null;
     try {
-      action.run();
+      ChunkStore.fsyncDirectory(dir);
     } catch (IOException e) {
       err = e;
     }
