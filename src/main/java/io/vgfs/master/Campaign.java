@@ -36,6 +36,7 @@ final class Campaign {
   static final String LEADER_LOCK = "vgfs.master.leader";
   static final long CHECK_MS = 500;
   static final long POSITION_TIMEOUT_MS = 1000;
+  private static final long STALL_WARN_MS = 10_000;
 
   private final Vertx vertx;
   private final HazelcastInstance hazelcast;
@@ -52,6 +53,8 @@ final class Campaign {
   private long timer = -1;
   private Lock lock;
   private volatile boolean warnedQuorum;
+  private String standingBy; // the last reason logged, on the event loop
+  private long checkStarted;
 
   /**
    * @param me           this master's entry (its log's epoch and seq), read on the event loop
@@ -101,9 +104,19 @@ final class Campaign {
     checking = true;
     timer = -1;
     long started = System.nanoTime();
+    checkStarted = started;
+    // A check waits on Hazelcast maps and on other masters: say so if it stalls, since a standby
+    // that is stuck here is silent otherwise.
+    vertx.setTimer(STALL_WARN_MS, id -> {
+      if (checking && checkStarted == started) {
+        log.warn("master {}: a leadership check has not finished in {} ms", masterId,
+            STALL_WARN_MS);
+      }
+    });
     JsonObject self = me.get();
     Set<String> known = knownMasters.get();
-    vertx.executeBlocking(() -> mayLead(self, known), false)
+    vertx.executeBlocking(() -> whyNot(self, known), false)
+        .map(this::noted)
         .compose(may -> may && quorum.enabled() ? quorum.mostRecent(POSITION_TIMEOUT_MS)
             : Future.succeededFuture(may))
         .onComplete(may -> decided(may, started));
@@ -129,6 +142,7 @@ final class Campaign {
         return;
       }
       if (ar.failed()) {
+        noted("the leader lock is held elsewhere (" + ar.cause().getMessage() + ")");
         check(); // held by the active master: keep standing by
         return;
       }
@@ -140,11 +154,21 @@ final class Campaign {
     });
   }
 
+  /** Logs why this master stands by when the reason changes; true if it may lead. */
+  private boolean noted(String reason) {
+    if (reason != null && !reason.equals(standingBy)) {
+      log.info("master {} stands by: {}", masterId, reason);
+    }
+    standingBy = reason;
+    return reason == null;
+  }
+
   // Blocking. Single-key reads where it matters: a whole-map query stalled take-overs after a
-  // crash by seconds.
-  private boolean mayLead(JsonObject self, Set<String> known) {
+  // crash by seconds. Returns why this master may not lead, or null if it may.
+  private String whyNot(JsonObject self, Set<String> known) {
     if (!quorum.present()) {
-      return false; // the minority side of a partition, or too many masters down
+      // the minority side of a partition, or too many masters down
+      return "no master quorum (" + quorum.describe() + ")";
     }
     if (quorum.enabled() && quorum.size() * 2 <= known.size() && !warnedQuorum) {
       warnedQuorum = true;
@@ -159,11 +183,11 @@ final class Campaign {
         : mirror.loadMaster(active);
     if (activeEntry != null && "active".equals(activeEntry.getString("role"))
         && members.contains(activeEntry.getString("nodeId"))) {
-      return false; // the active master is still a member
+      return "master " + active + " is active";
     }
     String epoch = mirror.loadCluster("epoch");
     if (epoch != null && epoch.equals(mirror.loadCluster(ClusterMirror.MAPS_EPOCH))) {
-      return true; // the last active master made the maps current (MapRepair)
+      return null; // the last active master made the maps current (MapRepair)
     }
     // A cold cluster, or its last active master died before it had repaired the maps: the
     // masters' own logs decide.
@@ -171,14 +195,14 @@ final class Campaign {
     present.values().removeIf(m -> !members.contains(m.getString("nodeId")));
     boolean missing = known.stream().anyMatch(id -> !id.equals(masterId) && !present.containsKey(id));
     if (missing && System.nanoTime() - startedAt <= coldStartWaitNanos) {
-      return false;
+      return "waiting for the masters its log knows of";
     }
     for (Map.Entry<String, JsonObject> e : present.entrySet()) {
       if (!e.getKey().equals(masterId) && newer(e.getValue(), e.getKey(), self, masterId)) {
-        return false; // a master with a more recent log is here: it should lead
+        return "master " + e.getKey() + " has a more recent log and should lead";
       }
     }
-    return true;
+    return null;
   }
 
   /** Whether log position {@code a} (of master {@code idA}) is more recent than {@code b}. */

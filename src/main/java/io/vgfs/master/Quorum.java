@@ -2,18 +2,20 @@ package io.vgfs.master;
 
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vgfs.protocol.Addresses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -80,13 +82,8 @@ final class Quorum {
 
   /** Answers other masters' position polls, whatever this master's role. */
   void start() {
-    answering = vertx.eventBus().consumer(Addresses.MASTER_POSITIONS, msg -> {
-      String replyTo = msg.body().getString("replyTo");
-      if (replyTo != null && !masterId.equals(msg.body().getString("masterId"))) {
-        vertx.eventBus().send(replyTo, position.get().copy().put("masterId", masterId)
-            .put("nodeId", nodeId));
-      }
-    });
+    answering = vertx.eventBus().consumer(Addresses.positionsOf(nodeId), msg -> msg.reply(
+        position.get().copy().put("masterId", masterId).put("nodeId", nodeId)));
   }
 
   void stop() {
@@ -97,11 +94,12 @@ final class Quorum {
 
   /**
    * Whether this master's log goes further than that of every other master that answers (ties go
-   * to the smaller id). It waits up to {@code timeoutMs} for every other data member, and decides
-   * on fewer answers only if they and this master make a quorum: every acknowledged mutation is
-   * on a quorum of masters, of which at most one (the dead active) is missing, so with at most
-   * 2q - 1 masters any q of the others hold all of them. With fewer answers the answer is no, and
-   * the campaign asks again later (a master still starting, or hung and about to be removed).
+   * to the smaller id). It asks every other data member, waits up to {@code timeoutMs}, and
+   * decides on fewer answers only if they and this master make a quorum: every acknowledged
+   * mutation is on a quorum of masters, of which at most one (the dead active) is missing, so with
+   * at most 2q - 1 masters any q of the others hold all of them. With fewer answers the answer is
+   * no, and the campaign asks again later (a master still starting, or hung and about to be
+   * removed).
    */
   Future<Boolean> mostRecent(long timeoutMs) {
     Set<String> others = hazelcast.getCluster().getMembers().stream()
@@ -111,39 +109,28 @@ final class Quorum {
       return Future.succeededFuture(true);
     }
     JsonObject mine = position.get();
-    String replyTo = Addresses.MASTER_POSITIONS + "." + masterId + "." + UUID.randomUUID();
+    JsonObject ask = new JsonObject().put("masterId", masterId);
+    DeliveryOptions within = new DeliveryOptions().setSendTimeout(timeoutMs);
     Map<String, JsonObject> answers = new HashMap<>();
-    Promise<Boolean> result = Promise.promise();
-    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(replyTo, msg -> {
-      answers.put(msg.body().getString("nodeId"), msg.body());
-      if (answers.keySet().containsAll(others)) {
-        result.tryComplete(decide(mine, answers));
+    Map<String, String> silent = new TreeMap<>();
+    List<Future<?>> asked = new ArrayList<>();
+    for (String node : others) {
+      asked.add(vertx.eventBus().<JsonObject>request(Addresses.positionsOf(node), ask, within)
+          .onSuccess(reply -> answers.put(node, reply.body()))
+          .onFailure(t -> silent.put(node, t.getMessage())));
+    }
+    return Future.join(asked).transform(ignored -> {
+      if (silent.isEmpty()) {
+        return Future.succeededFuture(decide(mine, answers));
       }
-    });
-    long timer = vertx.setTimer(timeoutMs, id -> {
-      Set<String> silent = new java.util.HashSet<>(others);
-      silent.removeAll(answers.keySet());
       if (answers.size() >= size - 1) {
         log.info("master {}: masters on {} did not tell their log position in time; deciding "
             + "with the {} that did", masterId, silent, answers.size());
-        result.tryComplete(decide(mine, answers));
-      } else {
-        log.info("master {}: masters on {} did not tell their log position in time; not taking "
-            + "over yet", masterId, silent);
-        result.tryComplete(false);
+        return Future.succeededFuture(decide(mine, answers));
       }
-    });
-    consumer.completion().onComplete(ar -> {
-      if (ar.failed()) {
-        result.tryComplete(false);
-      } else {
-        vertx.eventBus().publish(Addresses.MASTER_POSITIONS,
-            new JsonObject().put("masterId", masterId).put("replyTo", replyTo));
-      }
-    });
-    return result.future().onComplete(ar -> {
-      vertx.cancelTimer(timer);
-      consumer.unregister();
+      log.info("master {}: masters on {} did not tell their log position in time; not taking "
+          + "over yet", masterId, silent);
+      return Future.succeededFuture(false);
     });
   }
 

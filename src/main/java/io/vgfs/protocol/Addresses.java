@@ -72,10 +72,11 @@ package io.vgfs.protocol;
  *       <td>{@code {epoch, from, seq, records: [log record with seq]}}; an empty batch is a ping</td>
  *       <td>{@code {seq: last record durable here, ready}}; {@code ready} once the standby holds
  *       the whole state and its log continues the active's</td></tr>
- *   <tr><td>{@link #MASTER_POSITIONS} (published by a candidate, served by every master)</td>
- *       <td>{@code {masterId, replyTo}}: with a master quorum, a standby about to take over asks
- *       every master how far its log goes</td>
- *       <td>none; each master sends {@code {masterId, nodeId, epoch, seq}} to {@code replyTo}</td></tr>
+ *   <tr><td>{@link #positionsOf(String) vgfs.master.positions.&lt;node&gt;} (served by the master
+ *       on that cluster node)</td>
+ *       <td>{@code {masterId}}: with a master quorum, a standby about to take over asks every
+ *       other master how far its log goes</td>
+ *       <td>{@code {masterId, nodeId, epoch, seq}}</td></tr>
  * </table>
  * Every message between masters carries the sender's epoch; a receiver that has seen a newer one
  * fails it with {@link ErrorCode#STALE_EPOCH}, and a master that learns of a newer epoch steps down.
@@ -143,6 +144,17 @@ public final class Addresses {
    */
   public static String ofMaster(String address, String masterId) {
     return address + "." + masterId;
+  }
+
+  /**
+   * The address where the master on cluster node {@code nodeId} tells its log position. One
+   * address per node, asked node by node, rather than one address published to: Vert.x caches
+   * who serves a shared address, and a cache that missed a restarted master's registration kept
+   * a candidate waiting for its answer for minutes (seen in MasterQuorumIT). A node's own
+   * address is looked up afresh until it is found, and never changes hands.
+   */
+  public static String positionsOf(String nodeId) {
+    return MASTER_POSITIONS + "." + nodeId;
   }
 
   /** The address where standby {@code masterId} receives the active master's log. */

@@ -22,14 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Three masters with {@code --master-quorum 2}, as separate processes under a write load: a master
  * acts only with another master beside it, a mutation is acknowledged only once two masters hold
  * it, and when the quorum returns the master whose log goes furthest leads.
- *
- * <p>In the slow group ({@code mvn verify -Pslow}) until a liveness bug it found is fixed: in one
- * of three runs on 2026-12-02 the restarted first master recovered its log (seq 25) but then
- * went silent, never answering the position poll, and the surviving master waited for it for
- * over a minute ("did not tell their log position in time") instead of taking over. See the
- * session note of that day.
  */
-@org.junit.jupiter.api.Tag("slow")
 class MasterQuorumIT {
 
   @TempDir
