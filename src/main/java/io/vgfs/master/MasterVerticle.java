@@ -248,7 +248,9 @@ public class MasterVerticle extends VerticleBase {
       shipper = new LogShipper(vertx, masterId, epoch, metaLog.lastSeq(), mirror, guard,
           options.replicationTimeoutMs(), options.masterQuorum(), this::stepDown);
       metadata = new Metadata(state, metaLog, mirror, () -> stepDown("its log failed"));
-      metadata.replicate(shipper, guard::healthy);
+      // With quorum 1 a standby takes over from the maps; alone or with a quorum, logs do.
+      metadata.replicate(shipper, guard::healthy,
+          () -> !quorum.enabled() && quorum.mastersPresent() > 1);
       return metadata.mutate(new JsonObject().put("op", "epoch").put("epoch", epoch)
               .put("master", masterId), null)
           .compose(v -> Future.all(mirror.putCluster("activeMaster", masterId),

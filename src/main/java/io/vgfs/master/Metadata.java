@@ -11,10 +11,20 @@ import java.util.List;
 /**
  * The mutation pipeline of the active master: a mutation is applied to the in-memory state at
  * once (so requests that follow see it and are validated against it), and acknowledged only when
- * its log record is on disk and the Hazelcast maps hold it. Reads pass a barrier first, so a read
- * never reports a mutation that could still be lost.
+ * its log record is on disk and, where they are what a take-over would rely on, the Hazelcast maps
+ * hold it. Reads pass a barrier first, so a read never reports a mutation that could still be
+ * lost.
+ *
+ * <p>Every mutation is written to the maps in order; the acknowledgement waits for that write only
+ * while {@link #mirrorNeeded} says so: with master quorum 1 and a standby present, which takes over
+ * from the maps. Alone, the maps have no copy on another member, so only this master's log keeps
+ * the mutation; with a quorum, the masters' logs do ({@link LogShipper}). Waiting there bought
+ * nothing and cost the most of a small file's commit. A standby that starts following waits for
+ * every map write issued so far ({@link #mirrored()}) before it reads the maps.
  */
 final class Metadata {
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Metadata.class);
 
   private final MetadataState state;
   private final MetaLog log;
@@ -23,6 +33,7 @@ final class Metadata {
   private final java.util.Set<Future<Void>> mirroring = new java.util.HashSet<>();
   private LogShipper shipper;
   private java.util.function.BooleanSupplier mayAcknowledge = () -> true;
+  private java.util.function.BooleanSupplier mirrorNeeded = () -> true;
   private boolean failed;
 
   Metadata(MetadataState state, MetaLog log, ClusterMirror mirror, Runnable onLogFailure) {
@@ -32,10 +43,15 @@ final class Metadata {
     this.onLogFailure = onLogFailure;
   }
 
-  /** From now on records also go to the standbys, and acknowledgements need {@code guard}. */
-  void replicate(LogShipper shipper, java.util.function.BooleanSupplier guard) {
+  /**
+   * From now on records also go to the standbys, and acknowledgements need {@code guard}; they
+   * wait for the maps only while {@code mirrorNeeded} holds.
+   */
+  void replicate(LogShipper shipper, java.util.function.BooleanSupplier guard,
+                 java.util.function.BooleanSupplier mirrorNeeded) {
     this.shipper = shipper;
     this.mayAcknowledge = guard;
+    this.mirrorNeeded = mirrorNeeded;
   }
 
   /** Stops every further mutation (the master stepped down). */
@@ -107,7 +123,14 @@ final class Metadata {
     mirroring.add(mirrored);
     mirrored.onComplete(ar -> mirroring.remove(mirrored));
     Future<Void> shipped = shipper == null ? Future.succeededFuture() : shipper.ship(record.copy());
-    return Future.all(durable, mirrored, shipped)
+    Future<Void> awaited = mirrored;
+    if (!mirrorNeeded.getAsBoolean()) {
+      // The next take-over repairs the maps from a log (MapRepair); say so if they lag.
+      mirrored.onFailure(t -> LOG.warn("writing a {} record to the cluster maps failed: {}",
+          record.getString("op"), t.toString()));
+      awaited = Future.succeededFuture();
+    }
+    return Future.all(durable, awaited, shipped)
         .recover(t -> Future.failedFuture(new VgfsException(ErrorCode.UNAVAILABLE,
             "metadata could not be made durable: " + t.getMessage(), t)))
         .compose(v -> failed || !mayAcknowledge.getAsBoolean()
