@@ -31,6 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * dataDir/chunks/&lt;id as 16 hex&gt;.chunk  chunk bytes
  * dataDir/chunks/&lt;id as 16 hex&gt;.meta   its checksums, see {@link ChunkMeta}
  * dataDir/tmp/                             chunks being written; emptied at start-up
+ * dataDir/free/                            emptied files of deleted chunks, reused for new ones
+ *                                          ({@link FilePool})
  * </pre>
  * A chunk becomes visible only when complete: large ones are written under {@code tmp/} and
  * renamed into place with their meta file last; small ones are written in place, meta file last.
@@ -65,6 +67,7 @@ public final class ChunkStore {
     this.chunks = root.resolve("chunks");
     this.tmp = root.resolve("tmp");
     this.dirSyncer = new DirSyncer(chunks);
+    this.pool = new FilePool(root.resolve("free"), FilePool.CAPACITY);
   }
 
   /** Creates the layout if needed, reads or creates the server id, and indexes valid chunks. */
@@ -72,6 +75,7 @@ public final class ChunkStore {
     lock = DirectoryLock.acquire(root);
     Files.createDirectories(chunks);
     Files.createDirectories(tmp);
+    pool.open();
     serverId = loadOrCreateId();
     try (DirectoryStream<Path> s = Files.newDirectoryStream(tmp)) {
       for (Path p : s) {
@@ -143,7 +147,7 @@ public final class ChunkStore {
         ch.force(false);
       }
     }
-    writeFile(tempMeta, meta.encode(), sync);
+    writeNewFile(tempMeta, meta.encode(), sync);
     ReplicaInfo previous = index.get(chunkId);
     Files.move(tempData, dataPath(chunkId), StandardCopyOption.ATOMIC_MOVE,
         StandardCopyOption.REPLACE_EXISTING);
@@ -287,7 +291,7 @@ public final class ChunkStore {
     Path target = metaPath(chunkId);
     Path temp = tmp.resolve(hex(chunkId) + "." + UUID.randomUUID().toString().substring(0, 8)
         + ".meta");
-    writeFile(temp, meta.encode(), true);
+    writeNewFile(temp, meta.encode(), true);
     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     dirSyncer.sync();
     ReplicaInfo previous = index.put(chunkId, new ReplicaInfo(chunkId, meta.version(),
@@ -316,8 +320,10 @@ public final class ChunkStore {
       throw new IOException("chunk " + hex(chunkId) + ": " + total + " bytes held, "
           + meta.length() + " expected");
     }
-    try (FileChannel ch = FileChannel.open(dataPath(chunkId), StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE)) {
+    Path dataFile = dataPath(chunkId);
+    try (FileChannel ch = pool.reuse(dataFile)
+        ? FileChannel.open(dataFile, StandardOpenOption.WRITE)
+        : FileChannel.open(dataFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       long done = 0;
       while (done < total) {
         done += ch.write(parts);
@@ -326,7 +332,7 @@ public final class ChunkStore {
         ch.force(false);
       }
     }
-    writeFile(metaPath(chunkId), meta.encode(), sync);
+    writeNewFile(metaPath(chunkId), meta.encode(), sync);
     if (sync) {
       dirSyncer.sync();
     }
@@ -338,6 +344,7 @@ public final class ChunkStore {
   }
 
   private final DirSyncer dirSyncer;
+  private final FilePool pool;
   private final java.util.Set<Long> unsynced = ConcurrentHashMap.newKeySet();
 
   /**
@@ -391,8 +398,8 @@ public final class ChunkStore {
     synchronized (metaCache) {
       metaCache.remove(chunkId);
     }
-    Files.deleteIfExists(metaPath(chunkId));
-    boolean existed = Files.deleteIfExists(dataPath(chunkId));
+    pool.recycle(metaPath(chunkId)); // checksums first: data alone is removed at start-up
+    boolean existed = pool.recycle(dataPath(chunkId));
     if (info != null) {
       usedBytes.addAndGet(-info.length());
     }
@@ -402,8 +409,8 @@ public final class ChunkStore {
   /** Deletes a temporary file of an abandoned write. */
   public void discard(Path tempData) {
     try {
-      Files.deleteIfExists(tempData);
-      Files.deleteIfExists(tempData.resolveSibling(tempData.getFileName() + ".meta"));
+      pool.recycle(tempData);
+      pool.recycle(tempData.resolveSibling(tempData.getFileName() + ".meta"));
     } catch (IOException e) {
       log.warn("could not remove {}: {}", tempData, e.toString());
     }
@@ -500,6 +507,17 @@ public final class ChunkStore {
     writeFile(idFile, id.getBytes(java.nio.charset.StandardCharsets.UTF_8), true);
     fsyncDirectory(root);
     return id;
+  }
+
+  /** Files of deleted chunks kept for reuse (tests). */
+  FilePool pool() {
+    return pool;
+  }
+
+  // As writeFile, for a file that does not exist yet: an emptied pooled file if there is one.
+  private void writeNewFile(Path p, byte[] bytes, boolean sync) throws IOException {
+    pool.reuse(p);
+    writeFile(p, bytes, sync);
   }
 
   private static void writeFile(Path p, byte[] bytes, boolean sync) throws IOException {

@@ -370,4 +370,60 @@ class ChunkStoreTest {
       assertThat(FileSystemSync.available()).isTrue();
     }
   }
+
+  @Test
+  @DisplayName("writeback of a written range starts through sync_file_range(2) on Linux")
+  void startsWriteback(@TempDir Path root) throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(com.sun.jna.Platform.isLinux());
+    Path f = root.resolve("f");
+    Files.write(f, bytes(1 << 20, 5));
+    int fd = FileSystemSync.openForWriteback(f);
+    try {
+      assertThat(fd).isNotNegative();
+      // A wrong binding or flags would fail here (the writer itself ignores failures).
+      assertThat(FileSystemSync.startWriteback(fd, 0, 1 << 20)).isTrue();
+      assertThat(FileSystemSync.startWriteback(fd, 1 << 19, 1 << 19)).isTrue();
+    } finally {
+      FileSystemSync.close(fd);
+    }
+    assertThat(FileSystemSync.openForWriteback(root.resolve("missing"))).isEqualTo(-1);
+  }
+
+  @Test
+  @DisplayName("files of deleted chunks are emptied, kept, and reused for new chunks; a restart keeps the pool")
+  void reusesFilesOfDeletedChunks(@TempDir Path root) throws IOException {
+    ChunkStore s = open(root);
+    byte[] a = bytes(70_000, 11);
+    s.commitSmall(1, List.of(io.vertx.core.buffer.Buffer.buffer(a)), metaOf(a, 1, BLOCK), true);
+    assertThat(s.delete(1)).isTrue();
+    assertThat(s.delete(1)).isFalse();
+    FilePool pool = s.pool();
+    assertThat(pool.size()).isEqualTo(2);
+    try (var files = Files.list(root.resolve("free"))) {
+      assertThat(files.mapToLong(f -> f.toFile().length()).sum()).as("pooled files are empty")
+          .isZero();
+    }
+    byte[] b = bytes(5_000, 12);
+    s.commitSmall(2, List.of(io.vertx.core.buffer.Buffer.buffer(b)), metaOf(b, 3, BLOCK), true);
+    assertThat(pool.reused()).isEqualTo(2);
+    assertThat(pool.size()).isZero();
+    assertThat(Files.readAllBytes(s.dataPath(2))).isEqualTo(b);
+    assertThat(s.loadMeta(2).version()).isEqualTo(3);
+    // An existing file is never replaced by a pooled one.
+    s.delete(2);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+      s.commitSmall(3, List.of(io.vertx.core.buffer.Buffer.buffer(b)), metaOf(b, 1, BLOCK), true);
+      s.commitSmall(3, List.of(io.vertx.core.buffer.Buffer.buffer(a)), metaOf(a, 1, BLOCK), true);
+    }).isInstanceOf(java.nio.file.FileAlreadyExistsException.class);
+    assertThat(Files.readAllBytes(s.dataPath(3))).isEqualTo(b);
+    s.commitSmall(4, List.of(io.vertx.core.buffer.Buffer.buffer(a)), metaOf(a, 1, BLOCK), true);
+    s.delete(4);
+    int pooled = pool.size();
+    assertThat(pooled).isEqualTo(2);
+
+    ChunkStore again = reopen(s);
+    assertThat(again.replica(3)).isNotNull();
+    assertThat(again.replica(2)).isNull();
+    assertThat(again.pool().size()).isEqualTo(pooled);
+  }
 }
