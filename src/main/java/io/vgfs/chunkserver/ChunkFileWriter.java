@@ -27,6 +27,9 @@ final class ChunkFileWriter {
 
   private static final int BATCH_BYTES = 1024 * 1024;
   private static final int LIMIT_BYTES = 4 * 1024 * 1024;
+  /** Writeback of what was written is started every this many bytes (sync only). */
+  private static final long WRITEBACK_BYTES = 4L * 1024 * 1024;
+  /** Without sync_file_range(2): an fdatasync every this many bytes, to the same end. */
   private static final long EARLY_FLUSH_BYTES = 16L * 1024 * 1024;
 
   private final Vertx vertx;
@@ -39,6 +42,8 @@ final class ChunkFileWriter {
   private long flushedAt;
   private boolean writing;
   private FileChannel channel;
+  private int writebackFd = -1; // worker threads only, like channel
+  private long writebackFrom;   // worker threads only
   private Throwable failure;
   private Runnable drain;
   private Consumer<Throwable> failureHandler;
@@ -103,7 +108,7 @@ final class ChunkFileWriter {
           if (sync) {
             channel.force(false);
           }
-          channel.close();
+          closeQuietly();
           return null;
         }, false).onComplete(ar -> {
           writing = false;
@@ -123,10 +128,12 @@ final class ChunkFileWriter {
     queuedBytes = 0;
     long at = position;
     position += bytes;
-    boolean flush = sync && position - flushedAt >= EARLY_FLUSH_BYTES && finished == null;
+    long every = FileSystemSync.available() ? WRITEBACK_BYTES : EARLY_FLUSH_BYTES;
+    boolean flush = sync && position - flushedAt >= every && finished == null;
     if (flush) {
       flushedAt = position;
     }
+    long end = position;
     vertx.executeBlocking(() -> {
       open();
       ByteBuffer[] parts = new ByteBuffer[batch.size()];
@@ -139,7 +146,7 @@ final class ChunkFileWriter {
         done += channel.write(parts);
       }
       if (flush) {
-        channel.force(false); // start writeback early so the fsync at the end is short
+        startWriteback(end);
       }
       return null;
     }, false).onComplete(ar -> {
@@ -175,7 +182,27 @@ final class ChunkFileWriter {
     }
   }
 
+  // Worker thread. A durable chunk waits for one fsync at its end; if the whole chunk were still
+  // in the page cache then, that fsync would write it all (three replicas on one disk at once),
+  // so writeback starts as the bytes arrive. Without sync_file_range(2), an early fdatasync does
+  // the same but holds the writer up while it runs.
+  private void startWriteback(long end) throws IOException {
+    if (!FileSystemSync.available()) {
+      channel.force(false);
+      return;
+    }
+    synchronized (this) {
+      if (writebackFd < 0 && !aborted) {
+        writebackFd = FileSystemSync.openForWriteback(path);
+      }
+      FileSystemSync.startWriteback(writebackFd, writebackFrom, end - writebackFrom);
+    }
+    writebackFrom = end;
+  }
+
   private synchronized void closeQuietly() {
+    FileSystemSync.close(writebackFd);
+    writebackFd = -1;
     try {
       if (channel != null) {
         channel.close();
