@@ -45,7 +45,6 @@ final class FilePool {
   private final Deque<Path> free = new ArrayDeque<>(); // guarded by this
   private long next; // guarded by this
   private long reused;
-  private long recycled;
 
   FilePool(Path dir, int capacity) {
     this.dir = dir;
@@ -132,7 +131,6 @@ final class FilePool {
     Files.move(file, name, StandardCopyOption.ATOMIC_MOVE);
     synchronized (this) {
       free.addLast(name);
-      recycled++;
     }
     return true;
   }
@@ -145,10 +143,5 @@ final class FilePool {
   /** Files handed out for reuse since start. */
   synchronized long reused() {
     return reused;
-  }
-
-  /** Files taken into the pool since start. */
-  synchronized long recycled() {
-    return recycled;
   }
 }
