@@ -97,6 +97,11 @@ final class VgfsSystem implements AutoCloseable {
     flags.put(Setting.CLUSTER_NAME, processes.clusterName());
     flags.put(Setting.CLUSTER_PORT, String.valueOf(processes.clusterPort()));
     flags.put(Setting.JOIN, processes.join());
+    // The same transport as the processes (which inherit this JVM's VGFS_* environment).
+    String nativeTransport = System.getenv(Setting.NATIVE_TRANSPORT.env());
+    if (nativeTransport != null) {
+      flags.put(Setting.NATIVE_TRANSPORT, nativeTransport);
+    }
     node = TestSupport.await(Cluster.start(new Settings(flags, Map.of(), null), false), 120);
     BenchLog.info("vgfs up: master pid %d, chunkservers %s, gateways %s; this JVM joined as %s",
         master.pid(), chunkservers.stream().map(ProcessCluster.Proc::pid).toList(),

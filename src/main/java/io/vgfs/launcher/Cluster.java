@@ -146,16 +146,31 @@ public final class Cluster {
     if (publicHost != null) {
       bus.setClusterPublicHost(publicHost);
     }
+    // Netty's epoll transport: fewer copies and system calls per socket read and write than the
+    // JDK's NIO (BENCHMARKS.md); Vert.x falls back to NIO where the native library does not load.
     VertxOptions options = new VertxOptions()
+        .setPreferNativeTransport(settings.bool(Setting.NATIVE_TRANSPORT))
         .setEventBusOptions(bus)
         .setFileSystemOptions(new FileSystemOptions()
             .setClassPathResolvingEnabled(false)
             .setFileCachingEnabled(false));
     return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
         .map(vertx -> {
+          logTransport(vertx, options.getPreferNativeTransport());
           HandshakeWatchdog.watch(manager.getHazelcastInstance());
           return new Node(vertx, manager.getHazelcastInstance(), manager, ownsHazelcast);
         });
+  }
+
+  private static void logTransport(Vertx vertx, boolean preferred) {
+    org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Cluster.class);
+    if (vertx.isNativeTransportEnabled()) {
+      log.info("sockets use the native epoll transport");
+    } else if (preferred) {
+      Throwable cause = vertx.unavailableNativeTransportCause();
+      log.info("sockets use the JDK's NIO transport: the native one is unavailable ({})",
+          cause == null ? "unknown cause" : cause.toString());
+    }
   }
 
   static Config hazelcastConfig(Settings settings, boolean dataMember) {

@@ -81,6 +81,15 @@ public final class Settings {
     }
   }
 
+  public boolean bool(Setting s) {
+    String v = get(s).trim().toLowerCase(java.util.Locale.ROOT);
+    return switch (v) {
+      case "true", "yes", "on" -> true;
+      case "false", "no", "off" -> false;
+      default -> throw invalid(s, "true or false");
+    };
+  }
+
   public long bytes(Setting s) {
     try {
       return Sizes.parseBytes(get(s));
