@@ -37,6 +37,7 @@ final class MasterLink {
   private boolean registering;
   private long registrations;
   private boolean stopped;
+  private boolean spaceRefreshing;
   private volatile long[] space = {0, 0};
   private long followedEpoch;
   /** The master last followed; requests go to its own addresses ({@link Addresses#ofMaster}). */
@@ -86,16 +87,21 @@ final class MasterLink {
     return registered;
   }
 
+  // The beat goes out at once with the space measured last time: waiting for a fresh figure
+  // would queue it behind the disk work on the worker pool, and 32 busy uploads made a beat 1.5
+  // intervals late, the master call the server suspect and refuse new chunks for lack of servers.
   private void tick() {
-    refreshSpace().onComplete(ar -> {
-      boolean reportDue = options.reportIntervalMs() > 0
-          && System.currentTimeMillis() - lastReport >= options.reportIntervalMs();
-      if (registered && !reportDue) {
-        heartbeat();
-      } else {
-        register();
-      }
-    });
+    boolean reportDue = options.reportIntervalMs() > 0
+        && System.currentTimeMillis() - lastReport >= options.reportIntervalMs();
+    if (registered && !reportDue) {
+      heartbeat();
+    } else {
+      register();
+    }
+    if (!spaceRefreshing) {
+      spaceRefreshing = true;
+      refreshSpace().onComplete(ar -> spaceRefreshing = false);
+    }
   }
 
   private Future<Void> register() {

@@ -31,6 +31,8 @@ final class HttpErrors {
     if (e.code() == ErrorCode.INTERNAL || e.code() == ErrorCode.IO_ERROR) {
       log.error("{} {} failed", ctx.request().method(), ctx.request().path(), t);
       message = "internal error; see the gateway log";
+    } else if (e.getCause() instanceof VirtualMachineError) {
+      log.error("{} {} refused: {}", ctx.request().method(), ctx.request().path(), message);
     }
     send(ctx.response(), e.code(), message);
   }

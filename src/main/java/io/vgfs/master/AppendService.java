@@ -190,8 +190,7 @@ final class AppendService {
 
   private Future<FileInfo> newChunk(FileInfo f) {
     long now = System.nanoTime();
-    List<ServerState> chosen = Placement.choose(registry.writable(now), options.replication(),
-        Set.of());
+    List<ServerState> chosen = registry.forNewChunk(now, options.replication(), Set.of());
     if (chosen.size() < options.replication()) {
       return Future.failedFuture(new VgfsException(ErrorCode.NOT_ENOUGH_CHUNKSERVERS,
           "replication " + options.replication() + " needs " + options.replication()

@@ -113,8 +113,7 @@ final class FileService {
     Set<String> exclude = new HashSet<>();
     req.getJsonArray("exclude", new JsonArray()).forEach(o -> exclude.add((String) o));
     long now = System.nanoTime();
-    List<ServerState> candidates = registry.writable(now);
-    List<ServerState> chosen = Placement.choose(candidates, options.replication(), exclude);
+    List<ServerState> chosen = registry.forNewChunk(now, options.replication(), exclude);
     if (chosen.size() < options.replication()
         && now - termStarted < REGISTRATION_GRACE_MS * 1_000_000) {
       io.vertx.core.Promise<JsonObject> later = io.vertx.core.Promise.promise();

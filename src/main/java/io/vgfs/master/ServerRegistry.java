@@ -86,6 +86,26 @@ public final class ServerRegistry {
     return out;
   }
 
+  /**
+   * The servers for a new chunk's {@code n} replicas, in {@link Placement}'s order: alive ones,
+   * then, only when too few are alive, suspect ones. One late heartbeat (a disk busy with many
+   * streams, a long pause) makes a server suspect far more often than a crash does; trying it
+   * beats refusing the write, and a dead one fails the write, which the client retries elsewhere.
+   */
+  public List<ServerState> forNewChunk(long nowNanos, int n, Set<String> exclude) {
+    List<ServerState> chosen = new ArrayList<>(Placement.choose(writable(nowNanos), n, exclude));
+    if (chosen.size() < n) {
+      List<ServerState> suspect = new ArrayList<>();
+      for (ServerState s : servers.values()) {
+        if (s.address != null && health(s, nowNanos) == ServerState.Health.SUSPECT) {
+          suspect.add(s);
+        }
+      }
+      chosen.addAll(Placement.choose(suspect, n - chosen.size(), exclude));
+    }
+    return chosen;
+  }
+
   /** Ids of servers whose replicas may be read: alive or suspect. */
   public Set<String> readable(long nowNanos) {
     Set<String> out = new HashSet<>();

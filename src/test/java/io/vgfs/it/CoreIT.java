@@ -367,6 +367,31 @@ class CoreIT {
     assertThat(sha256(get.body())).isEqualTo(sha256(data));
   }
 
+  @Test
+  @DisplayName("a stream that fails midway stores nothing: its fault is BAD_REQUEST, running out of memory UNAVAILABLE")
+  void failedStreams() {
+    byte[] data = randomBytes(2 * CHUNK + 100, 22);
+    int[] sizes = {65_536, 1000};
+    io.vertx.core.Context ctx = cluster.gatewayNode().vertx().getOrCreateContext();
+    Object[][] cases = {
+        {new IllegalStateException("producer broke"), ErrorCode.BAD_REQUEST},
+        {new OutOfMemoryError("Cannot reserve 65536 bytes of direct buffer memory"),
+            ErrorCode.UNAVAILABLE}};
+    for (Object[] c : cases) {
+      String path = "failed/" + ((ErrorCode) c[1]).name() + ".bin";
+      io.vertx.core.Promise<FileInfo> written = io.vertx.core.Promise.promise();
+      ctx.runOnContext(v -> fs.write(path,
+          new PieceStream(ctx, data, sizes, CHUNK + 5000, (Throwable) c[0])).onComplete(written));
+      VgfsException e = VgfsException.of(failure(written.future()));
+      assertThat(e.code()).isEqualTo(c[1]);
+      assertThat(e.getMessage()).contains(((Throwable) c[0]).getMessage());
+      assertThat(VgfsException.of(failure(fs.stat(path))).code()).isEqualTo(ErrorCode.NOT_FOUND);
+    }
+    // The failed uploads left nothing that blocks a good one on the same path.
+    await(fs.write("failed/BAD_REQUEST.bin", Buffer.buffer(data)));
+    assertThat(sha256(await(fs.readAll("failed/BAD_REQUEST.bin")).getBytes())).isEqualTo(sha256(data));
+  }
+
   /** Emits {@code data} in pieces of the given sizes (cycled), honouring pause and resume. */
   static final class PieceStream implements io.vertx.core.streams.ReadStream<Buffer> {
     private final io.vertx.core.Context ctx;
@@ -379,15 +404,26 @@ class CoreIT {
     private boolean ended;
     private io.vertx.core.Handler<Buffer> handler;
     private io.vertx.core.Handler<Void> endHandler;
+    private io.vertx.core.Handler<Throwable> exceptionHandler;
+    private final int failAt;
+    private final Throwable failure;
 
     PieceStream(io.vertx.core.Context ctx, byte[] data, int[] sizes) {
+      this(ctx, data, sizes, -1, null);
+    }
+
+    /** Fails with {@code failure} instead of going on once {@code failAt} bytes are out. */
+    PieceStream(io.vertx.core.Context ctx, byte[] data, int[] sizes, int failAt, Throwable failure) {
       this.ctx = ctx;
       this.data = data;
       this.sizes = sizes;
+      this.failAt = failAt;
+      this.failure = failure;
     }
 
     @Override
     public PieceStream exceptionHandler(io.vertx.core.Handler<Throwable> h) {
+      exceptionHandler = h;
       return this;
     }
 
@@ -434,6 +470,13 @@ class CoreIT {
 
     private void emit() {
       while (!paused && handler != null && pos < data.length) {
+        if (failAt >= 0 && pos >= failAt) {
+          if (!ended) {
+            ended = true;
+            exceptionHandler.handle(failure);
+          }
+          return;
+        }
         int n = Math.min(sizes[next++ % sizes.length], data.length - pos);
         handler.handle(Buffer.buffer(java.util.Arrays.copyOfRange(data, pos, pos + n)));
         pos += n;

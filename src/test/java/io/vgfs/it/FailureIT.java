@@ -179,6 +179,35 @@ class FailureIT {
         .isEqualTo(201);
   }
 
+  @Test
+  @DisplayName("chunkservers whose worker pool is busy with slow disk work still beat on time")
+  void heartbeatsDoNotQueueBehindDiskWork() throws Exception {
+    // 32 concurrent uploads used to hold every worker with writes and fsyncs; the beat waited
+    // behind them for a space figure, the master called the servers suspect and refused chunks.
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    io.vertx.core.Vertx vertx = cluster.serverNode().vertx();
+    try {
+      for (int i = 0; i < 64; i++) {
+        vertx.executeBlocking(() -> release.await(30, java.util.concurrent.TimeUnit.SECONDS), false);
+      }
+      // Heartbeats every 500 ms; a server is suspect once its last beat is 750 ms old.
+      long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(4);
+      int checks = 0;
+      while (System.nanoTime() < end) {
+        JsonObject status = await(fs.clusterStatus());
+        for (Object o : status.getJsonArray("chunkservers")) {
+          JsonObject cs = (JsonObject) o;
+          assertThat(cs.getString("state")).as("%s after %d checks", cs, checks).isEqualTo("alive");
+        }
+        checks++;
+        await(io.vertx.core.Future.future(p -> vertx.setTimer(200, id -> p.complete()))); // pacing
+      }
+      assertThat(checks).isGreaterThan(5);
+    } finally {
+      release.countDown();
+    }
+  }
+
   private static List<String> replicasOf(String path, int chunkIndex) {
     JsonObject json = await(cluster.gatewayNode().vertx().eventBus()
         .<JsonObject>request(Addresses.LOOKUP, new JsonObject().put("path", path))).body();

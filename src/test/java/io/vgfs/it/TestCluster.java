@@ -153,6 +153,11 @@ public final class TestCluster implements AutoCloseable {
     return gatewayNode;
   }
 
+  /** The node all chunkservers run on (one Vert.x, one worker pool). */
+  public Cluster.Node serverNode() {
+    return serverNode;
+  }
+
   public MasterVerticle master() {
     return master;
   }

@@ -544,6 +544,22 @@ class MasterModelTest {
     }
 
     @Test
+    @DisplayName("forNewChunk takes alive servers first and suspect ones only to make up the number")
+    void forNewChunk() {
+      ServerRegistry reg = new ServerRegistry(1000, 5);
+      reg.update(hb("a1", "n1"), 10_000 * MS);
+      reg.update(hb("a2", "n2"), 10_000 * MS);
+      reg.update(hb("a3", "n3"), 10_000 * MS);
+      reg.update(hb("late", "n4"), 8_000 * MS);
+      reg.update(hb("dead", "n5"), 0);
+      long now = 10_000 * MS;
+      assertThat(ids(reg.forNewChunk(now, 3, Set.of()))).containsExactlyInAnyOrder("a1", "a2", "a3");
+      assertThat(ids(reg.forNewChunk(now, 3, Set.of("a2")))).containsExactly("a1", "a3", "late");
+      assertThat(ids(reg.forNewChunk(now, 3, Set.of("a1", "a2", "late")))).containsExactly("a3");
+      assertThat(ids(reg.forNewChunk(now, 5, Set.of()))).hasSize(4).doesNotContain("dead");
+    }
+
+    @Test
     @DisplayName("newlyDead reports a server once, and again only after it came back")
     void newlyDead() {
       ServerRegistry reg = new ServerRegistry(1000, 2);

@@ -60,10 +60,23 @@ final class FileUpload {
     this.source = source;
   }
 
+  /**
+   * Why the caller's stream failed, as the caller should see it: its own fault (a client that hung
+   * up, a producer that failed) is a bad request; a JVM out of memory (the socket could not get a
+   * buffer) is this process's, and worth a retry later.
+   */
+  static VgfsException sourceFailure(Throwable t) {
+    if (t instanceof VirtualMachineError) {
+      return new VgfsException(ErrorCode.UNAVAILABLE,
+          "out of memory while receiving the upload (" + t.getMessage() + "); retry later", t);
+    }
+    return new VgfsException(ErrorCode.BAD_REQUEST,
+        "the upload stream failed before its end: " + t.getMessage(), t);
+  }
+
   Future<FileInfo> start(Future<Long> chunkSizeFuture) {
     source.pause();
-    source.exceptionHandler(t -> fail(new VgfsException(ErrorCode.BAD_REQUEST,
-        "the upload stream failed before its end: " + t.getMessage(), t)));
+    source.exceptionHandler(t -> fail(sourceFailure(t)));
     source.endHandler(v -> {
       ended = true;
       maybeFinish();

@@ -23,9 +23,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class DataChannelPool {
 
-  /** Write-queue bound of data sockets: large enough to keep a 10 GbE pipe full, small enough
-   *  that thousands of connections cannot exhaust the heap. */
-  public static final int WRITE_QUEUE_BYTES = 2 * 1024 * 1024;
+  /**
+   * Write-queue bound of data sockets. Bytes queued on a socket sit in direct memory (Netty copies
+   * them out of the heap when they are written), so this is what each upload costs a gateway, and
+   * each stream a chunkserver forwards. 2 MiB made 32 concurrent uploads exhaust a 64 MiB
+   * gateway's direct memory; 256 KiB wrote and read as fast (BENCHMARKS.md): the 1 MiB kernel
+   * send buffer behind it keeps the pipe full.
+   */
+  public static final int WRITE_QUEUE_BYTES = 256 * 1024;
 
   private final NetClient client;
   private final int maxIdlePerPeer;
