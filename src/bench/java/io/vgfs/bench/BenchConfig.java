@@ -34,13 +34,16 @@ import java.util.List;
  * @param gatewayJvmFlags  JVM flags of the gateway processes (default: those the ./vgfs launcher gives a gateway),
  *                         e.g. {@code -Xmx256m} to see the memory workload under a larger heap
  * @param targets          which targets run: vgfs-client, vgfs-http, hdfs
+ * @param httpClient       the benchmark's HTTP client for vgfs-http: {@code vertx} (Vert.x's
+ *                         {@code HttpClient}) or {@code jdk} ({@code java.net.http}, which cost
+ *                         more CPU per request than the gateway serving it)
  */
 public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> smallSizes,
                           int concurrency, int namespace, int statOps, int listOps, int listLimit,
                           int reps, int warmups, int warmupOps, int memoryClients,
                           long memoryStreamSize, long limitSize, List<String> levels,
                           List<String> workloads, long settleMs, long chunkSize,
-                          List<String> gatewayJvmFlags, List<String> targets) {
+                          List<String> gatewayJvmFlags, List<String> targets, String httpClient) {
 
   public static BenchConfig fromSystemProperties() {
     List<Long> sizes = new ArrayList<>();
@@ -68,7 +71,11 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         integer("bench.settleMs", 1_000),
         bytes("bench.chunkSize", "64MiB"),
         list("bench.gatewayJvmFlags", "-Xmx128m,-XX:+UseSerialGC"),
-        list("bench.targets", "vgfs-client,vgfs-http,hdfs"));
+        list("bench.targets", "vgfs-client,vgfs-http,hdfs"),
+        System.getProperty("bench.httpClient", "vertx").trim());
+    if (!List.of("vertx", "jdk").contains(c.httpClient)) {
+      throw new IllegalArgumentException("bench.httpClient must be vertx or jdk");
+    }
     if (c.largeFile > Integer.MAX_VALUE - 8 || c.memoryStreamSize > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("bench.largeFile and bench.memoryStreamSize must be < 2 GiB");
     }
@@ -95,7 +102,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         .put("workloads", new io.vertx.core.json.JsonArray(workloads)).put("settleMs", settleMs)
         .put("chunkSize", chunkSize)
         .put("gatewayJvmFlags", new io.vertx.core.json.JsonArray(gatewayJvmFlags))
-        .put("targets", new io.vertx.core.json.JsonArray(targets));
+        .put("targets", new io.vertx.core.json.JsonArray(targets)).put("httpClient", httpClient);
   }
 
   private static long bytes(String key, String def) {

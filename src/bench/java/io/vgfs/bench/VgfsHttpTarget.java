@@ -18,7 +18,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
 import java.util.zip.CRC32C;
 
-/** vgfs through a gateway's HTTP API with the JDK's {@link HttpClient} over HTTP/1.1. */
+/**
+ * vgfs through a gateway's HTTP API with the JDK's {@link HttpClient} over HTTP/1.1
+ * ({@code -Dbench.httpClient=jdk}; the default is {@link VertxHttpTarget}).
+ */
 final class VgfsHttpTarget implements FsTarget {
 
   private static final String FILES = "/api/v1/files";
@@ -62,8 +65,8 @@ final class VgfsHttpTarget implements FsTarget {
   public CompletableFuture<Void> write(String path, byte[] data, int off, int len) {
     // Streamed from the array: BodyPublishers.ofByteArray copies the whole range up front, and
     // four concurrent 1 GiB uploads exhausted the bench JVM's heap.
-    HttpRequest req = request(path).PUT(HttpRequest.BodyPublishers.fromPublisher(
-            HttpRequest.BodyPublishers.ofInputStream(
+    HttpRequest req = request(path).PUT(len == 0 ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
                 () -> new java.io.ByteArrayInputStream(data, off, len)), len))
         .build();
     return http.sendAsync(req, HttpResponse.BodyHandlers.ofString())

@@ -42,6 +42,9 @@ final class VgfsSystem implements AutoCloseable {
   private Cluster.Node node;
   private final Thread hook;
   private final Map<String, List<VgfsClient>> clients = new java.util.HashMap<>();
+  private final Map<String, FsTarget> httpTargets = new java.util.HashMap<>();
+  /** A plain (not clustered) Vert.x for the HTTP targets' clients. */
+  private io.vertx.core.Vertx httpVertx;
 
   private VgfsSystem(BenchConfig config, ProcessCluster processes) {
     this.config = config;
@@ -110,7 +113,17 @@ final class VgfsSystem implements AutoCloseable {
 
   /** The HTTP target through the gateway of {@code level}. */
   FsTarget http(String level) {
-    return new VgfsHttpTarget(ProcessCluster.httpPort(gateways.get(level)), config.listLimit());
+    return httpTargets.computeIfAbsent(level, l -> {
+      int port = ProcessCluster.httpPort(gateways.get(l));
+      if (config.httpClient().equals("jdk")) {
+        return new VgfsHttpTarget(port, config.listLimit());
+      }
+      if (httpVertx == null) {
+        httpVertx = io.vertx.core.Vertx.vertx();
+      }
+      return new VertxHttpTarget(httpVertx, port, config.listLimit(),
+          Math.max(config.concurrency(), config.memoryClients()) * 2);
+    });
   }
 
   /** The client target at {@code level}: one client per concurrent operation. */
@@ -158,6 +171,8 @@ final class VgfsSystem implements AutoCloseable {
         .put("gateways", gw)
         .put("clientDurability", "VgfsClientOptions.setDurability(SYNC|BUFFERED) per level")
         .put("clients", config.concurrency() + " VgfsClient instances, one event-loop context each")
+        .put("httpClient", config.httpClient().equals("jdk") ? "java.net.http.HttpClient, HTTP/1.1"
+            : "Vert.x HttpClient, HTTP/1.1, its own non-clustered Vert.x")
         .put("clusterInfo", status);
   }
 
@@ -170,6 +185,13 @@ final class VgfsSystem implements AutoCloseable {
         // closing anyway
       }
     }));
+    if (httpVertx != null) {
+      try {
+        httpVertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // closing anyway
+      }
+    }
     if (node != null) {
       try {
         node.vertx().close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
