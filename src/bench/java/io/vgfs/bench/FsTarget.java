@@ -1,6 +1,12 @@
 package io.vgfs.bench;
 
+import io.vertx.core.json.JsonArray;
+
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * One way of reaching a file system, as the workloads see it: vgfs over HTTP, vgfs through
@@ -31,6 +37,25 @@ interface FsTarget {
 
   /** Removes every file under {@code dir} (blocking; not measured). */
   void removeAll(String dir);
+
+  /**
+   * Deletes every file of a listing, 16 at a time, asking for the first page again until it comes
+   * back empty (blocking; for {@link #removeAll} over an HTTP listing of {@code {path}} entries).
+   */
+  static void deleteListed(Supplier<JsonArray> firstPage,
+                           Function<String, CompletableFuture<Void>> delete) {
+    for (JsonArray files = firstPage.get(); !files.isEmpty(); files = firstPage.get()) {
+      List<CompletableFuture<Void>> deletes = new ArrayList<>();
+      for (int i = 0; i < files.size(); i++) {
+        deletes.add(delete.apply(files.getJsonObject(i).getString("path")));
+        if (deletes.size() >= 16) {
+          CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)).join();
+          deletes.clear();
+        }
+      }
+      CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)).join();
+    }
+  }
 
   /** Bytes read and, when asked, their CRC32C. */
   record ReadResult(long bytes, long crc32c) {

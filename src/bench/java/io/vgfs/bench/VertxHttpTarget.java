@@ -18,8 +18,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.zip.CRC32C;
@@ -154,21 +152,7 @@ final class VertxHttpTarget implements FsTarget {
   /** Deletes, then waits until the master has purged them from its trash (space reclaimed). */
   @Override
   public void removeAll(String dir) {
-    while (true) {
-      JsonArray files = listPage(dir, null, 1_000).join();
-      if (files.isEmpty()) {
-        break;
-      }
-      List<CompletableFuture<Void>> deletes = new ArrayList<>();
-      for (int i = 0; i < files.size(); i++) {
-        deletes.add(delete(files.getJsonObject(i).getString("path")));
-        if (deletes.size() >= 16) {
-          CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)).join();
-          deletes.clear();
-        }
-      }
-      CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)).join();
-    }
+    FsTarget.deleteListed(() -> listPage(dir, null, 1_000).join(), this::delete);
     TrashWait.until(dir, () -> cf(getJson("/api/v1/trash?prefix=" + enc(dir + "/"),
         j -> j.getJsonArray("files").isEmpty())).join());
   }

@@ -11,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -122,29 +121,11 @@ final class VgfsHttpTarget implements FsTarget {
   /** Deletes, then waits until the master has purged them from its trash (space reclaimed). */
   @Override
   public void removeAll(String dir) {
-    deleteAll(dir);
+    FsTarget.deleteListed(() -> listPage(dir, null, 1_000).join(), this::delete);
     HttpRequest trash = HttpRequest.newBuilder(URI.create(base + "/api/v1/trash?prefix="
         + enc(dir + "/"))).timeout(Duration.ofMinutes(1)).GET().build();
     TrashWait.until(dir, () -> new JsonObject(expect(http.sendAsync(trash,
         HttpResponse.BodyHandlers.ofString()).join(), 200)).getJsonArray("files").isEmpty());
-  }
-
-  private void deleteAll(String dir) {
-    while (true) {
-      JsonArray files = listPage(dir, null, 1_000).join();
-      if (files.isEmpty()) {
-        return;
-      }
-      List<CompletableFuture<Void>> deletes = new ArrayList<>();
-      for (int i = 0; i < files.size(); i++) {
-        deletes.add(delete(files.getJsonObject(i).getString("path")));
-        if (deletes.size() >= 16) {
-          CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)).join();
-          deletes.clear();
-        }
-      }
-      CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)).join();
-    }
   }
 
   private static String enc(String s) {
