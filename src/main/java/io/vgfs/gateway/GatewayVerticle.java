@@ -43,6 +43,12 @@ import java.time.format.DateTimeFormatter;
 public class GatewayVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
+  /**
+   * Bytes a download may queue towards its HTTP connection before the replica is paused. Netty's
+   * default (64 KiB) pauses the pipe after every body piece; 256 KiB, like the data sockets', keeps
+   * the kernel's send buffer fed at a bounded cost in direct memory per download.
+   */
+  private static final int RESPONSE_QUEUE_BYTES = 256 * 1024;
   static final String FILES = "/api/v1/files/";
   private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME
       .withZone(ZoneOffset.UTC);
@@ -340,6 +346,7 @@ public class GatewayVerticle extends VerticleBase {
         resp.setStatusCode(206).putHeader("Content-Range", r.range().contentRange(f.size()));
       }
       resp.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(stream.length()));
+      resp.setWriteQueueMaxSize(RESPONSE_QUEUE_BYTES);
       stream.pipeTo(resp).onFailure(t -> {
         log.warn("download of {} failed after {} headers were sent: {}", path,
             resp.headWritten() ? "its" : "no", t.getMessage());
