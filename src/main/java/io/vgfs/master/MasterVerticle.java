@@ -381,7 +381,9 @@ public class MasterVerticle extends VerticleBase {
 
   private boolean purging;
 
-  // Deleted files past their retention go for good, a few at a time.
+  // Deleted files past their retention go for good, at most 100 in flight; a batch that finds
+  // more behind it starts the next at once, so a mass delete frees its space at the log's pace
+  // rather than 100 files per tick.
   private void purgeTrash() {
     if (purging) {
       return;
@@ -399,6 +401,9 @@ public class MasterVerticle extends VerticleBase {
     Future.join(new ArrayList<>(done)).onComplete(ar -> {
       purging = false;
       log.info("purged {} deleted files past their retention", old.size());
+      if (ar.succeeded() && old.size() == 100 && serving()) {
+        purgeTrash();
+      }
     });
   }
 
