@@ -77,13 +77,23 @@ public final class Trash {
 
   /** Entries deleted before {@code cutoff}, oldest first, at most {@code max}. */
   public List<Entry> expired(long cutoff, int max) {
-    List<Entry> out = new ArrayList<>();
-    for (Entry e : list("")) {
-      if (e.deletedAt() >= cutoff || out.size() == max) {
-        break;
+    // One pass keeping the max oldest: the master calls this batch after batch while a mass
+    // delete is purged, so it must not copy and sort the whole trash each time.
+    Comparator<Entry> age = Comparator.comparingLong(Entry::deletedAt).thenComparing(Entry::id);
+    java.util.PriorityQueue<Entry> youngestFirst = new java.util.PriorityQueue<>(age.reversed());
+    for (Entry e : entries.values()) {
+      if (e.deletedAt() >= cutoff || max <= 0) {
+        continue;
       }
-      out.add(e);
+      if (youngestFirst.size() < max) {
+        youngestFirst.add(e);
+      } else if (age.compare(e, youngestFirst.peek()) < 0) {
+        youngestFirst.poll();
+        youngestFirst.add(e);
+      }
     }
+    List<Entry> out = new ArrayList<>(youngestFirst);
+    out.sort(age);
     return out;
   }
 

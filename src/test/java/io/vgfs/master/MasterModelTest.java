@@ -717,4 +717,32 @@ class MasterModelTest {
       assertThat(loaded.chunks().committed(4)).isTrue();
     }
   }
+
+  @Test
+  @DisplayName("the trash hands out its expired entries oldest first, at most a batch, never a young one")
+  void trashExpiredBatches() {
+    Trash trash = new Trash();
+    java.util.Random rnd = new java.util.Random(7);
+    List<Long> times = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      long at = rnd.nextInt(1_000);
+      times.add(at);
+      trash.add(new Trash.Entry("d-" + i, at, file("/t/f" + i)));
+    }
+    List<Long> old = times.stream().filter(t -> t < 600).sorted().toList();
+
+    List<Trash.Entry> batch = trash.expired(600, 100);
+    assertThat(batch).hasSize(100);
+    assertThat(batch.stream().map(Trash.Entry::deletedAt).toList()).isEqualTo(old.subList(0, 100));
+
+    int purged = 0;
+    for (List<Trash.Entry> b = batch; !b.isEmpty(); b = trash.expired(600, 100)) {
+      b.forEach(e -> trash.remove(e.id()));
+      purged += b.size();
+    }
+    assertThat(purged).isEqualTo(old.size());
+    assertThat(trash.size()).isEqualTo(500 - old.size());
+    assertThat(trash.snapshot()).allSatisfy(e -> assertThat(e.deletedAt()).isGreaterThanOrEqualTo(600));
+    assertThat(trash.expired(600, 0)).isEmpty();
+  }
 }
