@@ -278,9 +278,7 @@ final class FileService {
         if (snap == null) {
           throw new VgfsException(ErrorCode.NOT_FOUND, "no snapshot " + snapshot);
         }
-        Namespace view = new Namespace();
-        snap.files().values().forEach(view::put);
-        page = view.list(prefix, after, limit);
+        page = Namespace.page(snap.files(), prefix, after, limit);
       }
       JsonArray files = new JsonArray();
       page.files().forEach(f -> files.add(f.summaryJson()));

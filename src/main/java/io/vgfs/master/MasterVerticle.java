@@ -12,7 +12,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vgfs.protocol.Addresses;
 import io.vgfs.protocol.ErrorCode;
-import io.vgfs.protocol.FileInfo;
 import io.vgfs.protocol.VgfsException;
 import io.vgfs.util.DirectoryLock;
 import org.slf4j.Logger;
@@ -66,6 +65,7 @@ public class MasterVerticle extends VerticleBase {
   private ServerService servers;
   private LogShipper shipper;
   private Repairer repairer;
+  private TrashPurger purger;
   private AppendService appends;
   private PauseGuard guard;        // this term's
   private PauseGuard standbyGuard; // while standing by
@@ -273,6 +273,7 @@ public class MasterVerticle extends VerticleBase {
         this::serving);
     appends = new AppendService(vertx, metadata, registry, options, epoch, files::nextChunkId);
     repairer = new Repairer(vertx, state, registry, options, epoch, appends::leased);
+    purger = new TrashPurger(state.trash(), metadata, options.trashRetentionMs(), this::serving);
     servers = new ServerService(vertx, metadata, registry, options, mirror, masterId, epoch,
         () -> status.json(shipper, epoch, role("active")), repairer);
     state.chunks().attendAll(); // a new term looks at every chunk once
@@ -372,39 +373,11 @@ public class MasterVerticle extends VerticleBase {
     state.chunks().expire(now, TimeUnit.MILLISECONDS.toNanos(options.orphanGraceMs()));
     appends.expireLeases(now);
     repairer.tick(now);
-    purgeTrash();
+    purger.tick();
     if (metaLog.recordsSinceCheckpoint() >= options.checkpointEvery()) {
       metaLog.checkpoint(state.checkpointHeader(), state.checkpointEntries(),
           MetadataState::encodeEntry);
     }
-  }
-
-  private boolean purging;
-
-  // Deleted files past their retention go for good, at most 100 in flight; a batch that finds
-  // more behind it starts the next at once, so a mass delete frees its space at the log's pace
-  // rather than 100 files per tick.
-  private void purgeTrash() {
-    if (purging) {
-      return;
-    }
-    List<Trash.Entry> old = state.trash().expired(
-        System.currentTimeMillis() - options.trashRetentionMs(), 100);
-    if (old.isEmpty()) {
-      return;
-    }
-    purging = true;
-    List<Future<FileInfo>> done = new ArrayList<>();
-    for (Trash.Entry e : old) {
-      done.add(metadata.mutate(new JsonObject().put("op", "purge").put("id", e.id()), null));
-    }
-    Future.join(new ArrayList<>(done)).onComplete(ar -> {
-      purging = false;
-      log.info("purged {} deleted files past their retention", old.size());
-      if (ar.succeeded() && old.size() == 100 && serving()) {
-        purgeTrash();
-      }
-    });
   }
 
   // ---------------------------------------------------------------- stepping down

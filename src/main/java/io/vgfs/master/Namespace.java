@@ -53,6 +53,15 @@ public final class Namespace {
    * {@code after} (exclusive; {@code null} to start at the beginning).
    */
   public Page list(String prefix, String after, int limit) {
+    return page(files, prefix, after, limit);
+  }
+
+  /**
+   * {@link #list} over any path-ordered file map (a snapshot's), in time proportional to the page,
+   * not to the map.
+   */
+  public static Page page(NavigableMap<String, FileInfo> files, String prefix, String after,
+                          int limit) {
     NavigableMap<String, FileInfo> tail = after != null && after.compareTo(prefix) >= 0
         ? files.tailMap(after, false) : files.tailMap(prefix, true);
     List<FileInfo> out = new ArrayList<>(Math.min(limit, 1024));
