@@ -33,6 +33,8 @@ import java.util.List;
  * @param chunkSize        vgfs chunk size and HDFS block size
  * @param gatewayJvmFlags  JVM flags of the gateway processes (default: those the ./vgfs launcher gives a gateway),
  *                         e.g. {@code -Xmx256m} to see the memory workload under a larger heap
+ * @param chunkserverJvmFlags JVM flags of the chunkserver processes (default: those the ./vgfs
+ *                         launcher gives a chunkserver); empty for the JVM's own heap sizing
  * @param targets          which targets run: vgfs-client, vgfs-http, hdfs
  * @param httpClient       the benchmark's HTTP client for vgfs-http: {@code vertx} (Vert.x's
  *                         {@code HttpClient}) or {@code jdk} ({@code java.net.http}, which cost
@@ -43,7 +45,8 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
                           int reps, int warmups, int warmupOps, int memoryClients,
                           long memoryStreamSize, long limitSize, List<String> levels,
                           List<String> workloads, long settleMs, long chunkSize,
-                          List<String> gatewayJvmFlags, List<String> targets, String httpClient) {
+                          List<String> gatewayJvmFlags, List<String> chunkserverJvmFlags,
+                          List<String> targets, String httpClient) {
 
   public static BenchConfig fromSystemProperties() {
     List<Long> sizes = new ArrayList<>();
@@ -71,6 +74,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         integer("bench.settleMs", 1_000),
         bytes("bench.chunkSize", "64MiB"),
         list("bench.gatewayJvmFlags", "-Xmx128m,-XX:+UseSerialGC"),
+        list("bench.chunkserverJvmFlags", "-Xmx512m"),
         list("bench.targets", "vgfs-client,vgfs-http,hdfs"),
         System.getProperty("bench.httpClient", "vertx").trim());
     if (!List.of("vertx", "jdk").contains(c.httpClient)) {
@@ -102,6 +106,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         .put("workloads", new io.vertx.core.json.JsonArray(workloads)).put("settleMs", settleMs)
         .put("chunkSize", chunkSize)
         .put("gatewayJvmFlags", new io.vertx.core.json.JsonArray(gatewayJvmFlags))
+        .put("chunkserverJvmFlags", new io.vertx.core.json.JsonArray(chunkserverJvmFlags))
         .put("targets", new io.vertx.core.json.JsonArray(targets)).put("httpClient", httpClient);
   }
 

@@ -78,7 +78,7 @@ final class VgfsSystem implements AutoCloseable {
     master = processes.master("master");
     master.awaitReady(120_000);
     for (int i = 1; i <= 3; i++) {
-      ProcessCluster.Proc cs = processes.chunkserver("cs" + i);
+      ProcessCluster.Proc cs = processes.chunkserver("cs" + i, config.chunkserverJvmFlags());
       chunkservers.add(cs);
       cs.awaitReady(120_000);
     }
@@ -168,6 +168,7 @@ final class VgfsSystem implements AutoCloseable {
         .put("flags", new JsonArray(List.of("--chunk-size", String.valueOf(config.chunkSize()),
             "--replication", "3", "--trash-retention", "0")))
         .put("gatewayJvmFlags", new JsonArray(config.gatewayJvmFlags()))
+        .put("chunkserverJvmFlags", new JsonArray(config.chunkserverJvmFlags()))
         .put("gateways", gw)
         .put("clientDurability", "VgfsClientOptions.setDurability(SYNC|BUFFERED) per level")
         .put("clients", config.concurrency() + " VgfsClient instances, one event-loop context each")

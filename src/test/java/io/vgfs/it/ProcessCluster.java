@@ -132,7 +132,11 @@ public final class ProcessCluster implements AutoCloseable {
   }
 
   public Proc chunkserver(String name, String... flags) {
-    return start(name, List.of(), "chunkserver", "--data-dir", dir.resolve(name).toString(), flags);
+    return chunkserver(name, List.of(), flags);
+  }
+
+  public Proc chunkserver(String name, List<String> jvmFlags, String... flags) {
+    return start(name, jvmFlags, "chunkserver", "--data-dir", dir.resolve(name).toString(), flags);
   }
 
   public Proc gateway(String name, List<String> jvmFlags, String... flags) {
