@@ -12,6 +12,7 @@ import io.vgfs.protocol.Crc32c;
 import io.vgfs.protocol.ErrorCode;
 import io.vgfs.protocol.FileInfo;
 import io.vgfs.protocol.PathRules;
+import io.vgfs.protocol.ListPage;
 import io.vgfs.protocol.Replies;
 import io.vgfs.protocol.ServerAddress;
 import io.vgfs.protocol.VgfsException;
@@ -280,10 +281,8 @@ final class FileService {
         }
         page = Namespace.page(snap.files(), prefix, after, limit);
       }
-      JsonArray files = new JsonArray();
-      page.files().forEach(f -> files.add(f.summaryJson()));
-      JsonObject out = new JsonObject().put("prefix", prefix).put("files", files)
-          .put("truncated", page.truncated());
+      JsonObject out = new JsonObject().put("prefix", prefix)
+          .put("page", ListPage.encode(page.files())).put("truncated", page.truncated());
       if (page.truncated()) {
         out.put("next", page.files().get(page.files().size() - 1).path());
       }

@@ -21,8 +21,9 @@ package io.vgfs.protocol;
  *   <tr><td>{@link #LOOKUP}</td><td>{@code {path, snapshot?}}</td>
  *       <td>{@link FileInfo} with chunks and their live replicas</td></tr>
  *   <tr><td>{@link #STAT}</td><td>{@code {path}}</td><td>{@link FileInfo} without chunks</td></tr>
- *   <tr><td>{@link #LIST}</td><td>{@code {prefix, after?, limit?}}</td>
- *       <td>{@code {files: [FileInfo summary], truncated, next?}}</td></tr>
+ *   <tr><td>{@link #LIST}</td><td>{@code {prefix, after?, limit?, snapshot?}}</td>
+ *       <td>{@code {prefix, page, truncated, next?}}: {@code page} is a {@link ListPage} (binary,
+ *           base64 in the JSON)</td></tr>
  *   <tr><td>{@link #DELETE}</td><td>{@code {path}}</td><td>{@code {path, deleted: true}}</td></tr>
  *   <tr><td>{@link #STATUS}</td><td>{@code {}}</td>
  *       <td>{@code {masters, chunkservers, files, chunks, underReplicatedChunks, ...}}</td></tr>
@@ -89,7 +90,7 @@ package io.vgfs.protocol;
  *   <tr><th>address</th><th>request</th><th>reply</th></tr>
  *   <tr><td>{@link #API_STAT}</td><td>{@code {path}}</td><td>{@link FileInfo} summary</td></tr>
  *   <tr><td>{@link #API_LIST}</td><td>{@code {prefix, after?, limit?}}</td>
- *       <td>as {@link #LIST}</td></tr>
+ *       <td>{@code {files: [FileInfo summary], truncated, next?}}</td></tr>
  *   <tr><td>{@link #API_DELETE}</td><td>{@code {path}}</td><td>{@code {path, deleted}}</td></tr>
  *   <tr><td>{@link #API_READ}</td><td>{@code {path}}</td>
  *       <td>the content as a {@code Buffer}; headers {@code path}, {@code size}, {@code etag}</td></tr>

@@ -17,6 +17,7 @@ import io.vgfs.client.WriteOptions;
 import io.vgfs.client.AppendOptions;
 import io.vgfs.client.AppendResult;
 import io.vgfs.protocol.Addresses;
+import io.vgfs.protocol.ListPage;
 import io.vgfs.protocol.ChunkRef;
 import io.vgfs.protocol.ErrorCode;
 import io.vgfs.protocol.FileInfo;
@@ -24,8 +25,6 @@ import io.vgfs.protocol.PathRules;
 import io.vgfs.protocol.VgfsException;
 import io.vgfs.protocol.data.DataChannelPool;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -182,14 +181,9 @@ public final class VgfsClientImpl implements VgfsClient {
       if (after != null) {
         req.put("after", after);
       }
-      return master.request(Addresses.LIST, req).map(json -> {
-        List<FileInfo> files = new ArrayList<>();
-        JsonArray arr = json.getJsonArray("files");
-        for (int i = 0; i < arr.size(); i++) {
-          files.add(FileInfo.fromJson(arr.getJsonObject(i)));
-        }
-        return new ListResult(files, json.getBoolean("truncated", false), json.getString("next"));
-      });
+      return master.request(Addresses.LIST, req).map(json -> new ListResult(
+          ListPage.decode(json.getBuffer("page")), json.getBoolean("truncated", false),
+          json.getString("next")));
     });
   }
 
