@@ -2,13 +2,13 @@ package io.vgfs.gateway;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -209,15 +209,7 @@ public class GatewayVerticle extends VerticleBase {
             HttpErrors.send(ctx, ar.cause());
             return;
           }
-          JsonArray files = new JsonArray();
-          ar.result().files().forEach(f -> files.add(new JsonObject().put("path", f.path())
-              .put("size", f.size()).put("modified", f.modified()).put("etag", f.etag())));
-          JsonObject body = new JsonObject().put("files", files)
-              .put("truncated", ar.result().truncated());
-          if (ar.result().next() != null) {
-            body.put("next", ar.result().next());
-          }
-          json(ctx.response(), 200, body);
+          json(ctx.response(), 200, ListingJson.render(null, ar.result()));
         });
   }
 
@@ -411,15 +403,7 @@ public class GatewayVerticle extends VerticleBase {
         HttpErrors.send(ctx, ar.cause());
         return;
       }
-      JsonArray files = new JsonArray();
-      ar.result().files().forEach(f -> files.add(new JsonObject().put("path", f.path())
-          .put("size", f.size()).put("modified", f.modified()).put("etag", f.etag())));
-      JsonObject body = new JsonObject().put("prefix", PathRules.prefix(prefix))
-          .put("files", files).put("truncated", ar.result().truncated());
-      if (ar.result().next() != null) {
-        body.put("next", ar.result().next());
-      }
-      json(ctx.response(), 200, body);
+      json(ctx.response(), 200, ListingJson.render(PathRules.prefix(prefix), ar.result()));
     });
   }
 
@@ -491,7 +475,10 @@ public class GatewayVerticle extends VerticleBase {
   }
 
   private static void json(HttpServerResponse resp, int status, JsonObject body) {
-    resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .end(body.encode());
+    json(resp, status, body.toBuffer());
+  }
+
+  private static void json(HttpServerResponse resp, int status, Buffer body) {
+    resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body);
   }
 }
