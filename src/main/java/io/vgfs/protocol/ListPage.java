@@ -41,9 +41,13 @@ public final class ListPage {
   /**
    * Decodes a page.
    *
-   * @throws VgfsException {@link ErrorCode#INTERNAL} when the bytes are not a whole page
+   * @throws VgfsException {@link ErrorCode#INTERNAL} when the bytes are not a whole page, or
+   *     there are none (a reply without a page: a master of an older version)
    */
   public static List<FileInfo> decode(Buffer b) {
+    if (b == null) {
+      throw malformed("the reply has none (is the master an older version?)");
+    }
     try {
       int count = b.getInt(0);
       if (count < 0 || count > (b.length() - 4) / FIXED) {

@@ -56,6 +56,8 @@ class ListPageTest {
         whole.copy().setInt(0, Integer.MAX_VALUE),
         whole.copy().setUnsignedShort(4, 0xFFFF),
         Buffer.buffer(new byte[3]));
+    assertThat(catchThrowableOfType(VgfsException.class, () -> ListPage.decode(null)).code())
+        .isEqualTo(ErrorCode.INTERNAL);
     for (Buffer b : bad) {
       VgfsException e = catchThrowableOfType(VgfsException.class, () -> ListPage.decode(b));
       assertThat(e).as("decoding %s", b).isNotNull();
