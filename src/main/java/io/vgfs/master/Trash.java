@@ -8,6 +8,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 
 /**
  * Deleted files, restorable until they are purged after the retention period. A deleted file keeps
@@ -80,7 +81,7 @@ public final class Trash {
     // One pass keeping the max oldest: the master calls this batch after batch while a mass
     // delete is purged, so it must not copy and sort the whole trash each time.
     Comparator<Entry> age = Comparator.comparingLong(Entry::deletedAt).thenComparing(Entry::id);
-    java.util.PriorityQueue<Entry> youngestFirst = new java.util.PriorityQueue<>(age.reversed());
+    PriorityQueue<Entry> youngestFirst = new PriorityQueue<>(age.reversed());
     for (Entry e : entries.values()) {
       if (e.deletedAt() >= cutoff || max <= 0) {
         continue;
