@@ -1,10 +1,9 @@
 package io.vgfs.chunkserver;
 
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -21,6 +20,9 @@ import java.util.function.Consumer;
  * costs a thread hand-off per megabyte instead of per 64 KiB block. {@link #full()} and
  * {@link #onDrain(Runnable)} give the backpressure: at most a few megabytes wait here.
  *
+ * <p>Blocks are Netty buffers that the writer owns once added: each is released once written or
+ * when the write is abandoned. A direct (network) buffer goes to the file without a copy.
+ *
  * <p>Used on one event loop; the file channel is only touched by the batch in flight.
  */
 final class ChunkFileWriter {
@@ -35,7 +37,7 @@ final class ChunkFileWriter {
   private final Vertx vertx;
   private final Path path;
   private final boolean sync;
-  private List<Buffer> queued = new ArrayList<>();
+  private List<ByteBuf> queued = new ArrayList<>();
   private long queuedBytes;
   private long inFlightBytes;
   private long position;
@@ -56,9 +58,14 @@ final class ChunkFileWriter {
     this.sync = sync;
   }
 
-  void add(Buffer block) {
+  /** Queues a block, taking over one reference to it. */
+  void add(ByteBuf block) {
+    if (failure != null) {
+      block.release();
+      return;
+    }
     queued.add(block);
-    queuedBytes += block.length();
+    queuedBytes += block.readableBytes();
     if (queuedBytes >= BATCH_BYTES) {
       writeNext();
     }
@@ -89,7 +96,8 @@ final class ChunkFileWriter {
   Future<Void> abort() {
     failure = failure != null ? failure : new IOException("aborted");
     aborted = true;
-    queued.clear();
+    releaseAll(queued);
+    queued = new ArrayList<>();
     return vertx.executeBlocking(() -> {
       closeQuietly();
       return null;
@@ -121,7 +129,7 @@ final class ChunkFileWriter {
       return;
     }
     writing = true;
-    List<Buffer> batch = queued;
+    List<ByteBuf> batch = queued;
     queued = new ArrayList<>();
     long bytes = queuedBytes;
     inFlightBytes = bytes;
@@ -135,20 +143,25 @@ final class ChunkFileWriter {
     }
     long end = position;
     vertx.executeBlocking(() -> {
-      open();
-      ByteBuffer[] parts = new ByteBuffer[batch.size()];
-      for (int i = 0; i < parts.length; i++) {
-        parts[i] = ((BufferInternal) batch.get(i)).getByteBuf().nioBuffer();
+      try {
+        open();
+        List<ByteBuffer> parts = new ArrayList<>(batch.size() + 4);
+        for (ByteBuf b : batch) {
+          parts.addAll(java.util.Arrays.asList(b.nioBuffers()));
+        }
+        ByteBuffer[] array = parts.toArray(new ByteBuffer[0]);
+        long done = 0;
+        channel.position(at);
+        while (done < bytes) {
+          done += channel.write(array);
+        }
+        if (flush) {
+          startWriteback(end);
+        }
+        return null;
+      } finally {
+        releaseAll(batch);
       }
-      long done = 0;
-      channel.position(at);
-      while (done < bytes) {
-        done += channel.write(parts);
-      }
-      if (flush) {
-        startWriteback(end);
-      }
-      return null;
     }, false).onComplete(ar -> {
       writing = false;
       inFlightBytes = 0;
@@ -170,6 +183,12 @@ final class ChunkFileWriter {
         writeNext();
       }
     });
+  }
+
+  private static void releaseAll(List<ByteBuf> blocks) {
+    for (ByteBuf b : blocks) {
+      b.release();
+    }
   }
 
   // Worker thread; synchronized with abort's close so a late batch cannot reopen the file.

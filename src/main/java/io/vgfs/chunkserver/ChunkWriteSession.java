@@ -1,9 +1,11 @@
 package io.vgfs.chunkserver;
 
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vgfs.protocol.Crc32c;
 import io.vgfs.protocol.Durability;
 import io.vgfs.protocol.ErrorCode;
@@ -33,6 +35,10 @@ import java.util.List;
  * <p>Backpressure: a block goes both to the file and downstream, so the upstream is paused while
  * either queue is full and resumed when both have drained. Memory per session is the two write
  * queues and the block checksums. Runs on the connection's event loop; disk work runs on workers.
+ *
+ * <p>DATA frames may hold pooled network memory ({@link Frame#pooled()}): the session owns each
+ * frame it is given and passes the same memory to the next replica's socket and to the file,
+ * without copying it, and releases it on every path.
  */
 final class ChunkWriteSession {
 
@@ -98,7 +104,7 @@ final class ChunkWriteSession {
     file.onDrain(this::maybeResume);
     file.onFailure(this::fail);
     for (Buffer b : small) {
-      file.add(b);
+      file.add(((BufferInternal) b).getByteBuf());
     }
     small = null;
   }
@@ -118,18 +124,21 @@ final class ChunkWriteSession {
         });
   }
 
+  /** Takes over the frame: its memory is given back here, whatever happens to the write. */
   void data(Frame frame) {
     if (result.future().isComplete()) {
+      frame.release();
       return;
     }
-    Buffer block = frame.payload();
-    int len = block.length();
+    int len = frame.payload().length();
     if (ended || lastBlockSeen || len == 0) {
+      frame.release();
       fail(new ReplicaException(ErrorCode.BAD_REQUEST,
           "only the last block of a chunk may be shorter than " + Frames.BLOCK_SIZE, null));
       return;
     }
     if (written + len > Frames.MAX_CHUNK_SIZE) {
+      frame.release();
       fail(new ReplicaException(ErrorCode.TOO_LARGE, "chunk exceeds the maximum chunk size", null));
       return;
     }
@@ -140,16 +149,24 @@ final class ChunkWriteSession {
     crcs[blocks++] = frame.crc();
     chunkCrc = Crc32c.combine(chunkCrc, frame.crc(), len);
     written += len;
-    if (downstream != null) {
-      downstream.send(Frames.encode(FrameType.DATA, block, frame.crc()));
-    }
     if (file == null) {
-      small.add(block);
+      // Held until WRITE_END or until the chunk outgrows SMALL_CHUNK: on the heap, so that many
+      // small chunks waiting for their fsyncs do not hold network buffers.
+      small.add(Buffer.buffer(len).appendBuffer(frame.payload())); // a heap copy
       smallBytes += len;
+      if (downstream != null) {
+        downstream.sendData(frame.takePayload(), frame.crc());
+      } else {
+        frame.release();
+      }
       if (smallBytes > SMALL_CHUNK) {
         openFile();
       }
     } else {
+      ByteBuf block = frame.takePayload();
+      if (downstream != null) {
+        downstream.sendData(block.retainedDuplicate(), frame.crc());
+      }
       file.add(block);
     }
     if ((file != null && file.full()) || (downstream != null && downstream.writeQueueFull())) {

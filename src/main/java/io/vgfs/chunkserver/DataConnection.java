@@ -56,10 +56,12 @@ final class DataConnection {
     socket.setWriteQueueMaxSize(DataChannelPool.WRITE_QUEUE_BYTES);
     ServerAddress peer = new ServerAddress("client", socket.remoteAddress().host(),
         socket.remoteAddress().port());
-    this.channel = new DataChannel(socket, peer).handlers(this::onFrame, this::onFailure);
+    this.channel = new DataChannel(socket, peer, true).handlers(this::onFrame, this::onFailure);
   }
 
+  // DATA frames hold pooled memory: a write session takes them over, anything else gives them back.
   private void onFrame(Frame frame) {
+    boolean handedOver = false;
     try {
       switch (state) {
         case IDLE -> {
@@ -73,7 +75,10 @@ final class DataConnection {
         }
         case WRITING -> {
           switch (frame.type()) {
-            case DATA -> write.data(frame);
+            case DATA -> {
+              handedOver = true;
+              write.data(frame);
+            }
             case WRITE_END -> {
               state = State.FINISHING;
               write.end(WriteEnd.fromJson(frame.json()));
@@ -86,6 +91,10 @@ final class DataConnection {
     } catch (RuntimeException e) {
       // A JSON body that does not parse or lacks a field: the peer speaks something else.
       protocolError("malformed " + frame.type() + " frame: " + e.getMessage());
+    } finally {
+      if (!handedOver) {
+        frame.release();
+      }
     }
   }
 

@@ -1,8 +1,10 @@
 package io.vgfs.protocol.data;
 
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import io.vgfs.protocol.ServerAddress;
@@ -26,9 +28,17 @@ public final class DataChannel {
   private long lastUsed = System.nanoTime();
 
   public DataChannel(NetSocket socket, ServerAddress peer) {
+    this(socket, peer, false);
+  }
+
+  /**
+   * @param pooled decode in pooled mode (see {@link FrameDecoder}): DATA frames then hold pooled
+   *               memory that the frame handler must give back
+   */
+  public DataChannel(NetSocket socket, ServerAddress peer, boolean pooled) {
     this.socket = socket;
     this.peer = peer;
-    this.decoder = new FrameDecoder(socket)
+    this.decoder = (pooled ? FrameDecoder.pooled(socket) : new FrameDecoder(socket))
         .frameHandler(f -> frameHandler.handle(f))
         .exceptionHandler(this::fail);
     socket.exceptionHandler(this::fail);
@@ -67,6 +77,16 @@ public final class DataChannel {
     return socket.write(encodedFrame);
   }
 
+  /**
+   * Sends a DATA frame whose payload CRC is known, taking over one reference to {@code payload}.
+   * The payload goes to the socket as it is, apart from the header: a direct buffer is not copied
+   * on its way to the kernel.
+   */
+  public Future<Void> sendData(ByteBuf payload, int crc) {
+    socket.write(Frames.header(FrameType.DATA, payload.readableBytes(), crc));
+    return ((NetSocketInternal) socket).writeMessage(payload);
+  }
+
   public boolean writeQueueFull() {
     return socket.writeQueueFull();
   }
@@ -88,6 +108,7 @@ public final class DataChannel {
   }
 
   public void close() {
+    decoder.close();
     if (!closed) {
       closed = true;
       socket.close();
@@ -99,6 +120,7 @@ public final class DataChannel {
       return;
     }
     failed = true;
+    decoder.close();
     Handler<Throwable> h = failureHandler;
     failureHandler = x -> { };
     frameHandler = f -> { };

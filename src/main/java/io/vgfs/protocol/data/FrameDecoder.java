@@ -1,9 +1,18 @@
 package io.vgfs.protocol.data;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.net.NetSocket;
 import io.vertx.core.streams.ReadStream;
 import io.vgfs.protocol.Crc32c;
+
+import java.util.ArrayDeque;
 
 /**
  * Splits a byte stream into {@link Frame}s, and into raw byte runs when the protocol announces
@@ -17,22 +26,31 @@ import io.vgfs.protocol.Crc32c;
  * type, length or CRC) is reported once to the exception handler and everything after it is
  * ignored: the caller closes the connection.
  *
+ * <p><b>Pooled mode</b> ({@link #pooled(NetSocket)}) takes the socket's network buffers as Netty
+ * hands them over, without Vert.x's copy into a heap buffer. DATA frames then carry a reference to
+ * that memory, which their receiver must give back ({@link Frame#release()} or
+ * {@link Frame#takePayload()}); control frames and raw runs are copied to the heap and need no
+ * care. {@link #close()} gives back what the decoder still holds.
+ *
  * <p>Not thread-safe: use it on the source's context.
  */
 public final class FrameDecoder implements Handler<Buffer> {
 
   private final ReadStream<Buffer> source;
+  private final boolean pooled;
   private Handler<Frame> frameHandler = f -> { };
   private Handler<Buffer> rawHandler = b -> { };
   private Handler<Throwable> exceptionHandler = t -> { };
 
-  private Buffer buf;       // unconsumed input, from pos
-  private int pos;
-  private boolean owned;    // buf was allocated here, so it may be appended to
-  private int want;         // size of the frame being assembled, when known
+  // Unconsumed input: each piece's readable bytes. In pooled mode the decoder owns a reference to
+  // each piece; otherwise the pieces are views of heap buffers and reference counts are not used.
+  private final ArrayDeque<ByteBuf> pieces = new ArrayDeque<>();
+  private int available;
+  private final byte[] header = new byte[Frames.HEADER_SIZE];
   private long rawRemaining;
   private boolean paused;
   private boolean failed;
+  private boolean closed;
   private boolean draining;
 
   /**
@@ -40,10 +58,34 @@ public final class FrameDecoder implements Handler<Buffer> {
    *               {@link #handle(Buffer)} (tests)
    */
   public FrameDecoder(ReadStream<Buffer> source) {
-    this.source = source;
+    this(source, false);
     if (source != null) {
       source.handler(this);
     }
+  }
+
+  private FrameDecoder(ReadStream<Buffer> source, boolean pooled) {
+    this.source = source;
+    this.pooled = pooled;
+  }
+
+  /**
+   * A decoder in pooled mode on {@code socket}: it replaces the socket's data handler with a
+   * handler of Netty's own buffers. {@code null} gives a decoder fed by {@link #handleOwned}
+   * (tests).
+   */
+  public static FrameDecoder pooled(NetSocket socket) {
+    FrameDecoder d = new FrameDecoder(socket, true);
+    if (socket != null) {
+      ((NetSocketInternal) socket).messageHandler(msg -> {
+        if (msg instanceof ByteBuf b) {
+          d.handleOwned(b);
+        } else {
+          ReferenceCountUtil.release(msg);
+        }
+      });
+    }
+    return d;
   }
 
   public FrameDecoder frameHandler(Handler<Frame> handler) {
@@ -91,33 +133,37 @@ public final class FrameDecoder implements Handler<Buffer> {
 
   /** Bytes received but not yet handed out. */
   public int buffered() {
-    return buf == null ? 0 : buf.length() - pos;
+    return available;
   }
 
   @Override
   public void handle(Buffer data) {
-    if (failed || data.length() == 0) {
+    if (failed || closed || data.length() == 0) {
       return;
     }
-    append(data);
+    pieces.add(((BufferInternal) data).getByteBuf());
+    available += data.length();
     drain();
   }
 
-  private void append(Buffer data) {
-    int avail = buffered();
-    if (avail == 0) {
-      buf = data;
-      pos = 0;
-      owned = false;
-    } else if (owned && pos == 0) {
-      buf.appendBuffer(data);
-    } else {
-      Buffer merged = Buffer.buffer(Math.max(avail + data.length(), want));
-      merged.appendBuffer(buf, pos, avail).appendBuffer(data);
-      buf = merged;
-      pos = 0;
-      owned = true;
+  /** Pooled mode: takes over one reference to {@code data}. */
+  public void handleOwned(ByteBuf data) {
+    if (!pooled) {
+      throw new IllegalStateException("not a pooled decoder");
     }
+    if (failed || closed || !data.isReadable()) {
+      data.release();
+      return;
+    }
+    pieces.add(data);
+    available += data.readableBytes();
+    drain();
+  }
+
+  /** Gives back what is held and ignores all later input (the connection is gone). */
+  public void close() {
+    closed = true;
+    clear();
   }
 
   private void drain() {
@@ -126,73 +172,167 @@ public final class FrameDecoder implements Handler<Buffer> {
     }
     draining = true;
     try {
-      while (!paused && !failed) {
-        int avail = buffered();
+      while (!paused && !failed && !closed) {
         if (rawRemaining > 0) {
-          if (avail == 0) {
+          if (available == 0) {
             break;
           }
-          int n = (int) Math.min(avail, rawRemaining);
-          Buffer run = buf.slice(pos, pos + n);
-          pos += n;
+          int n = (int) Math.min(Math.min(available, rawRemaining), pieces.peekFirst()
+              .readableBytes());
+          Buffer run = pooled ? heapCopy(n) : BufferInternal.buffer(take(n));
           rawRemaining -= n;
           rawHandler.handle(run);
           continue;
         }
-        if (avail < Frames.HEADER_SIZE) {
+        if (available < Frames.HEADER_SIZE || !nextFrame()) {
           break;
         }
-        if (!nextFrame(avail)) {
-          break;
-        }
-      }
-      if (buf != null && pos == buf.length()) {
-        buf = null;
-        pos = 0;
-        owned = false;
       }
     } finally {
       draining = false;
     }
   }
 
-  // Emits the frame at pos if it is whole; false when more bytes are needed or decoding failed.
-  private boolean nextFrame(int avail) {
-    if (buf.getByte(pos) != Frames.MAGIC) {
-      return fail("bad frame magic 0x" + Integer.toHexString(buf.getByte(pos) & 0xff));
+  // Emits the frame at the front if it is whole; false when more bytes are needed or it failed.
+  private boolean nextFrame() {
+    peek(header, Frames.HEADER_SIZE);
+    if (header[0] != Frames.MAGIC) {
+      return fail("bad frame magic 0x" + Integer.toHexString(header[0] & 0xff));
     }
-    if (buf.getByte(pos + 1) != Frames.VERSION) {
-      return fail("unsupported protocol version " + buf.getByte(pos + 1));
+    if (header[1] != Frames.VERSION) {
+      return fail("unsupported protocol version " + header[1]);
     }
-    FrameType type = FrameType.of(buf.getByte(pos + 2) & 0xff);
+    FrameType type = FrameType.of(header[2] & 0xff);
     if (type == null) {
-      return fail("unknown frame type " + (buf.getByte(pos + 2) & 0xff));
+      return fail("unknown frame type " + (header[2] & 0xff));
     }
-    int flags = buf.getByte(pos + 3) & 0xff;
-    long length = buf.getUnsignedInt(pos + 4);
+    int flags = header[3] & 0xff;
+    long length = Integer.toUnsignedLong(intAt(4));
     if (length > Frames.maxPayload(type)) {
       return fail(type + " frame of " + length + " bytes exceeds the limit of "
           + Frames.maxPayload(type));
     }
     int total = Frames.HEADER_SIZE + (int) length;
-    if (avail < total) {
-      want = total;
+    if (available < total) {
       return false;
     }
-    want = 0;
-    int crc = buf.getInt(pos + 8);
-    Buffer payload = buf.slice(pos + Frames.HEADER_SIZE, pos + total);
-    if (Crc32c.of(payload) != crc) {
+    int crc = intAt(8);
+    skip(Frames.HEADER_SIZE);
+    Frame frame;
+    if (pooled && type == FrameType.DATA) {
+      ByteBuf payload = take((int) length);
+      frame = new Frame(type, flags, BufferInternal.buffer(payload), crc, payload);
+    } else {
+      frame = new Frame(type, flags, pooled ? heapCopy((int) length)
+          : BufferInternal.buffer(take((int) length)), crc);
+    }
+    if (Crc32c.of(frame.payload()) != crc) {
+      frame.release();
       return fail(type + " frame failed its CRC32C check");
     }
-    pos += total;
-    frameHandler.handle(new Frame(type, flags, payload, crc));
+    frameHandler.handle(frame);
     return true;
+  }
+
+  private int intAt(int i) {
+    return (header[i] & 0xff) << 24 | (header[i + 1] & 0xff) << 16 | (header[i + 2] & 0xff) << 8
+        | header[i + 3] & 0xff;
+  }
+
+  // Copies the first n bytes without consuming them.
+  private void peek(byte[] into, int n) {
+    int done = 0;
+    for (ByteBuf p : pieces) {
+      int k = Math.min(n - done, p.readableBytes());
+      p.getBytes(p.readerIndex(), into, done, k);
+      done += k;
+      if (done == n) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Consumes the next n bytes as one buffer: a view of the input when they lie in one piece,
+   * else (pooled) a composite of views or (heap) a merged copy. In pooled mode the result holds
+   * its own references.
+   */
+  private ByteBuf take(int n) {
+    ByteBuf first = pieces.peekFirst();
+    if (n == 0) {
+      return Unpooled.EMPTY_BUFFER;
+    }
+    if (first.readableBytes() >= n) {
+      ByteBuf out = pooled ? first.retainedSlice(first.readerIndex(), n)
+          : first.slice(first.readerIndex(), n);
+      skip(n);
+      return out;
+    }
+    if (!pooled) {
+      ByteBuf merged = Unpooled.buffer(n);
+      while (merged.isWritable()) {
+        ByteBuf p = pieces.peekFirst();
+        int k = Math.min(merged.writableBytes(), p.readableBytes());
+        merged.writeBytes(p, p.readerIndex(), k);
+        skip(k);
+      }
+      return merged;
+    }
+    CompositeByteBuf out = first.alloc().compositeDirectBuffer(Math.max(2, pieces.size()));
+    int left = n;
+    while (left > 0) {
+      ByteBuf p = pieces.peekFirst();
+      int k = Math.min(left, p.readableBytes());
+      out.addComponent(true, p.retainedSlice(p.readerIndex(), k));
+      skip(k);
+      left -= k;
+    }
+    return out;
+  }
+
+  private Buffer heapCopy(int n) {
+    Buffer copy = Buffer.buffer(n);
+    int left = n;
+    while (left > 0) {
+      ByteBuf p = pieces.peekFirst();
+      int k = Math.min(left, p.readableBytes());
+      copy.appendBuffer(BufferInternal.buffer(p.slice(p.readerIndex(), k)));
+      skip(k);
+      left -= k;
+    }
+    return copy;
+  }
+
+  // Consumes n bytes, giving back pieces that are used up.
+  private void skip(int n) {
+    available -= n;
+    while (n > 0) {
+      ByteBuf p = pieces.peekFirst();
+      int k = Math.min(n, p.readableBytes());
+      p.skipBytes(k);
+      n -= k;
+      if (!p.isReadable()) {
+        pieces.pollFirst();
+        if (pooled) {
+          p.release();
+        }
+      }
+    }
+  }
+
+  private void clear() {
+    ByteBuf p;
+    while ((p = pieces.pollFirst()) != null) {
+      if (pooled) {
+        p.release();
+      }
+    }
+    available = 0;
   }
 
   private boolean fail(String message) {
     failed = true;
-    buf = null;
+    clear();
     exceptionHandler.handle(new FrameException(message));
     return false;
   }

@@ -1,5 +1,7 @@
 package io.vgfs.protocol.data;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vgfs.protocol.Crc32c;
@@ -100,7 +102,10 @@ class FrameDecoderTest {
 
   /** A decoder and everything it emitted; READ_OK frames announce their raw bytes. */
   static final class Recorder {
-    final FrameDecoder decoder = new FrameDecoder(null);
+    final FrameDecoder decoder;
+    final boolean pooled;
+    /** Pooled mode: every network buffer fed, to check that all were given back. */
+    final List<ByteBuf> fed = new ArrayList<>();
     final List<Event> events = new ArrayList<>();
     final List<Frame> frames = new ArrayList<>();
     final List<Throwable> errors = new ArrayList<>();
@@ -108,12 +113,24 @@ class FrameDecoderTest {
     final List<Event> afterError = new ArrayList<>();
 
     Recorder() {
+      this(false);
+    }
+
+    /** A pooled recorder gives back each frame once it has recorded it. */
+    Recorder(boolean pooled) {
+      this.pooled = pooled;
+      decoder = pooled ? FrameDecoder.pooled(null) : new FrameDecoder(null);
       decoder.frameHandler(f -> {
-        frames.add(f);
+        if (!pooled) {
+          frames.add(f);
+        }
+        assertThat(f.pooled() != null).as("pooled payload").isEqualTo(
+            pooled && f.type() == FrameType.DATA);
         record(new Event(f.type(), f.payload().getBytes()));
         if (f.type() == FrameType.READ_OK) {
           decoder.expectRaw(ReadHeader.decode(f.payload()).count());
         }
+        f.release();
       });
       decoder.rawHandler(b -> {
         byte[] bytes = b.getBytes();
@@ -136,10 +153,23 @@ class FrameDecoderTest {
     }
 
     Recorder feed(byte[] wire, int from, int to) {
-      if (to > from) {
+      if (to > from && pooled) {
+        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(to - from);
+        b.writeBytes(wire, from, to - from);
+        fed.add(b);
+        decoder.handleOwned(b);
+      } else if (to > from) {
         decoder.handle(Buffer.buffer(Arrays.copyOfRange(wire, from, to)));
       }
       return this;
+    }
+
+    /** Closes the decoder and checks that no network buffer is still referenced. */
+    void assertAllReleased() {
+      decoder.close();
+      for (ByteBuf b : fed) {
+        assertThat(b.refCnt()).as("reference count of a fed buffer").isZero();
+      }
     }
 
     Recorder feedAll(byte[] wire) {
@@ -504,6 +534,96 @@ class FrameDecoderTest {
       assertThat(r.errors).hasSize(1);
       assertThat(r.events).containsExactlyElementsOf(s.expected);
       assertThat(r.afterError).isEmpty();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  @Nested
+  @DisplayName("in pooled mode (Netty's buffers, reference counted)")
+  class Pooled {
+
+    @Test
+    @DisplayName("split at every offset yields the same events and gives every buffer back")
+    void everySplit() {
+      Stream s = smallStream(30);
+      byte[] wire = s.bytes();
+      for (int cut = 0; cut <= wire.length; cut++) {
+        Recorder r = new Recorder(true).feed(wire, 0, cut).feed(wire, cut, wire.length);
+        assertThat(r.errors).as("split at %d", cut).isEmpty();
+        assertThat(r.events).as("split at %d", cut).containsExactlyElementsOf(s.expected);
+        assertThat(r.decoder.buffered()).as("split at %d", cut).isZero();
+        r.assertAllReleased();
+      }
+    }
+
+    @Test
+    @DisplayName("random piece sizes and single bytes yield the same events, all given back")
+    void randomPieces() {
+      for (long seed = 0; seed < 12; seed++) {
+        Stream s = bigStream(300 + seed);
+        byte[] wire = s.bytes();
+        Random random = new Random(seed);
+        int maxPiece = seed % 3 == 0 ? 7 : seed % 3 == 1 ? 20 : 150_000;
+        Recorder r = new Recorder(true);
+        int pos = 0;
+        while (pos < wire.length) {
+          int end = Math.min(wire.length, pos + 1 + random.nextInt(maxPiece));
+          r.feed(wire, pos, end);
+          pos = end;
+        }
+        assertThat(r.errors).as("seed %d", seed).isEmpty();
+        assertThat(r.events).as("seed %d", seed).containsExactlyElementsOf(s.expected);
+        r.assertAllReleased();
+      }
+    }
+
+    @Test
+    @DisplayName("a DATA payload taken over stays readable after its input was consumed")
+    void takenPayloadOutlivesInput() {
+      Stream s = new Stream(31).data(Frames.BLOCK_SIZE).data(Frames.BLOCK_SIZE).data(100);
+      byte[] wire = s.bytes();
+      Recorder r = new Recorder(true);
+      List<ByteBuf> taken = new ArrayList<>();
+      r.decoder.frameHandler(f -> taken.add(f.takePayload()));
+      // Pieces that cut every frame, so payloads span pieces (composites) and share them.
+      for (int pos = 0; pos < wire.length; pos += 40_000) {
+        r.feed(wire, pos, Math.min(wire.length, pos + 40_000));
+      }
+      assertThat(taken).hasSize(3);
+      r.decoder.close();
+      for (int i = 0; i < 3; i++) {
+        byte[] got = new byte[taken.get(i).readableBytes()];
+        taken.get(i).getBytes(taken.get(i).readerIndex(), got);
+        assertThat(new Event(FrameType.DATA, got)).isEqualTo(s.expected.get(i));
+      }
+      assertThat(r.fed).anyMatch(b -> b.refCnt() > 0);
+      taken.forEach(ByteBuf::release);
+      r.assertAllReleased();
+    }
+
+    @Test
+    @DisplayName("a malformed frame, or closing while paused, gives back everything held")
+    void failureAndClose() {
+      Stream s = smallStream(32);
+      byte[] wire = s.bytes();
+      byte[] bad = Arrays.copyOf(wire, wire.length + 20);
+      bad[wire.length] = 0x11; // not the magic byte
+      Recorder r = new Recorder(true).feed(bad, 0, 5000).feed(bad, 5000, bad.length);
+      assertThat(r.errors).hasSize(1);
+      assertThat(r.events).containsExactlyElementsOf(s.expected);
+      r.feed(wire, 0, 100); // ignored after the failure, and given back
+      r.assertAllReleased();
+
+      Recorder p = new Recorder(true);
+      p.decoder.pause();
+      p.feed(wire, 0, 3000).feed(wire, 3000, wire.length);
+      assertThat(p.decoder.buffered()).isEqualTo(wire.length);
+      p.decoder.close();
+      assertThat(p.decoder.buffered()).isZero();
+      p.feed(wire, 0, 10);
+      p.assertAllReleased();
+      assertThat(p.events).isEmpty();
     }
   }
 
