@@ -21,7 +21,7 @@ public final class DataChannel {
   private final NetSocket socket;
   private final FrameDecoder decoder;
   private final ServerAddress peer;
-  private Handler<Frame> frameHandler = f -> { };
+  private Handler<Frame> frameHandler = Frame::release;
   private Handler<Throwable> failureHandler = t -> { };
   private boolean closed;
   private boolean failed;
@@ -123,7 +123,7 @@ public final class DataChannel {
     decoder.close();
     Handler<Throwable> h = failureHandler;
     failureHandler = x -> { };
-    frameHandler = f -> { };
+    frameHandler = Frame::release;
     if (!closed) {
       closed = true;
       socket.close();
