@@ -1,6 +1,7 @@
 package io.vgfs.chunkserver;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -21,7 +22,8 @@ import java.util.function.Consumer;
  * {@link #onDrain(Runnable)} give the backpressure: at most a few megabytes wait here.
  *
  * <p>Blocks are Netty buffers that the writer owns once added: each is released once written or
- * when the write is abandoned. A direct (network) buffer goes to the file without a copy.
+ * when the write is abandoned. A direct (network) buffer goes to the file without a copy, while
+ * the {@link DirectBudget} allows; past it the block is copied to the heap and given back.
  *
  * <p>Used on one event loop; the file channel is only touched by the batch in flight.
  */
@@ -37,6 +39,7 @@ final class ChunkFileWriter {
   private final Vertx vertx;
   private final Path path;
   private final boolean sync;
+  private final DirectBudget budget;
   private List<ByteBuf> queued = new ArrayList<>();
   private long queuedBytes;
   private long inFlightBytes;
@@ -53,9 +56,14 @@ final class ChunkFileWriter {
   private volatile boolean aborted;
 
   ChunkFileWriter(Vertx vertx, Path path, boolean sync) {
+    this(vertx, path, sync, DirectBudget.SHARED);
+  }
+
+  ChunkFileWriter(Vertx vertx, Path path, boolean sync, DirectBudget budget) {
     this.vertx = vertx;
     this.path = path;
     this.sync = sync;
+    this.budget = budget;
   }
 
   /** Queues a block, taking over one reference to it. */
@@ -63,6 +71,13 @@ final class ChunkFileWriter {
     if (failure != null) {
       block.release();
       return;
+    }
+    // Invariant: a direct block in the queue holds its size of the budget until released.
+    if (block.isDirect() && !budget.tryTake(block.readableBytes())) {
+      ByteBuf copy = Unpooled.buffer(block.readableBytes());
+      copy.writeBytes(block, block.readerIndex(), block.readableBytes());
+      block.release();
+      block = copy;
     }
     queued.add(block);
     queuedBytes += block.readableBytes();
@@ -185,8 +200,11 @@ final class ChunkFileWriter {
     });
   }
 
-  private static void releaseAll(List<ByteBuf> blocks) {
+  private void releaseAll(List<ByteBuf> blocks) {
     for (ByteBuf b : blocks) {
+      if (b.isDirect()) {
+        budget.give(b.readableBytes());
+      }
       b.release();
     }
   }
