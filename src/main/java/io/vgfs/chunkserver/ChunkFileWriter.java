@@ -12,6 +12,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -162,7 +163,7 @@ final class ChunkFileWriter {
         open();
         List<ByteBuffer> parts = new ArrayList<>(batch.size() + 4);
         for (ByteBuf b : batch) {
-          parts.addAll(java.util.Arrays.asList(b.nioBuffers()));
+          Collections.addAll(parts, b.nioBuffers());
         }
         ByteBuffer[] array = parts.toArray(new ByteBuffer[0]);
         long done = 0;

@@ -172,6 +172,16 @@ class FrameDecoderTest {
       }
     }
 
+    /** Feeds the whole stream in pieces of 1 to {@code maxPiece} bytes. */
+    Recorder feedInPieces(byte[] wire, Random random, int maxPiece) {
+      for (int pos = 0; pos < wire.length; ) {
+        int end = Math.min(wire.length, pos + 1 + random.nextInt(maxPiece));
+        feed(wire, pos, end);
+        pos = end;
+      }
+      return this;
+    }
+
     Recorder feedAll(byte[] wire) {
       return feed(wire, 0, wire.length);
     }
@@ -300,14 +310,7 @@ class FrameDecoderTest {
         Random random = new Random(seed);
         // Alternate between tiny pieces (header-sized) and large ones (several frames).
         int maxPiece = seed % 2 == 0 ? 20 : 150_000;
-        Recorder r = new Recorder();
-        int pos = 0;
-        while (pos < wire.length) {
-          int n = 1 + random.nextInt(maxPiece);
-          int end = Math.min(wire.length, pos + n);
-          r.feed(wire, pos, end);
-          pos = end;
-        }
+        Recorder r = new Recorder().feedInPieces(wire, random, maxPiece);
         assertThat(r.errors).as("seed %d", seed).isEmpty();
         assertThat(r.events).as("seed %d", seed).containsExactlyElementsOf(s.expected);
         assertThat(r.decoder.buffered()).as("seed %d", seed).isZero();
@@ -524,13 +527,7 @@ class FrameDecoderTest {
       bad[0] = 0x55;
       byte[] wire = concat(good, bad, good);
       Random random = new Random(9);
-      Recorder r = new Recorder();
-      int pos = 0;
-      while (pos < wire.length) {
-        int end = Math.min(wire.length, pos + 1 + random.nextInt(700));
-        r.feed(wire, pos, end);
-        pos = end;
-      }
+      Recorder r = new Recorder().feedInPieces(wire, random, 700);
       assertThat(r.errors).hasSize(1);
       assertThat(r.events).containsExactlyElementsOf(s.expected);
       assertThat(r.afterError).isEmpty();
@@ -565,13 +562,7 @@ class FrameDecoderTest {
         byte[] wire = s.bytes();
         Random random = new Random(seed);
         int maxPiece = seed % 3 == 0 ? 7 : seed % 3 == 1 ? 20 : 150_000;
-        Recorder r = new Recorder(true);
-        int pos = 0;
-        while (pos < wire.length) {
-          int end = Math.min(wire.length, pos + 1 + random.nextInt(maxPiece));
-          r.feed(wire, pos, end);
-          pos = end;
-        }
+        Recorder r = new Recorder(true).feedInPieces(wire, random, maxPiece);
         assertThat(r.errors).as("seed %d", seed).isEmpty();
         assertThat(r.events).as("seed %d", seed).containsExactlyElementsOf(s.expected);
         r.assertAllReleased();
