@@ -30,6 +30,9 @@ import java.util.List;
  * @param levels           durability levels to compare ({@code sync}, {@code buffered})
  * @param workloads        which parts run: limits, large, small, meta, memory
  * @param settleMs         pause before each measured run (background deletes, GC)
+ * @param flushBetween     run {@code sync(1)} before each measured run, so that no run pays for
+ *                         the writeback of what an earlier run (of either system) left dirty in
+ *                         the page cache
  * @param chunkSize        vgfs chunk size and HDFS block size
  * @param gatewayJvmFlags  JVM flags of the gateway processes (default: those the ./vgfs launcher gives a gateway),
  *                         e.g. {@code -Xmx256m} to see the memory workload under a larger heap
@@ -44,7 +47,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
                           int concurrency, int namespace, int statOps, int listOps, int listLimit,
                           int reps, int warmups, int warmupOps, int memoryClients,
                           long memoryStreamSize, long limitSize, List<String> levels,
-                          List<String> workloads, long settleMs, long chunkSize,
+                          List<String> workloads, long settleMs, boolean flushBetween, long chunkSize,
                           List<String> gatewayJvmFlags, List<String> chunkserverJvmFlags,
                           List<String> targets, String httpClient) {
 
@@ -72,6 +75,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         list("bench.levels", "sync,buffered"),
         list("bench.workloads", "limits,large,small,meta,memory"),
         integer("bench.settleMs", 1_000),
+        Boolean.parseBoolean(System.getProperty("bench.flushBetween", "true").trim()),
         bytes("bench.chunkSize", "64MiB"),
         list("bench.gatewayJvmFlags", "-Xmx128m,-XX:+UseSerialGC"),
         list("bench.chunkserverJvmFlags", "-Xmx512m"),
@@ -104,6 +108,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         .put("memoryStreamSize", memoryStreamSize).put("limitSize", limitSize)
         .put("levels", new io.vertx.core.json.JsonArray(levels))
         .put("workloads", new io.vertx.core.json.JsonArray(workloads)).put("settleMs", settleMs)
+        .put("flushBetween", flushBetween)
         .put("chunkSize", chunkSize)
         .put("gatewayJvmFlags", new io.vertx.core.json.JsonArray(gatewayJvmFlags))
         .put("chunkserverJvmFlags", new io.vertx.core.json.JsonArray(chunkserverJvmFlags))

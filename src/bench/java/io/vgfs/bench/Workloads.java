@@ -47,14 +47,35 @@ final class Workloads {
     return measured ? "run " + run : "warm-up " + run;
   }
 
-  /** Before each measured operation: garbage from the previous one collected, deletes settled. */
+  /**
+   * Before each measured operation: garbage from the previous one collected, dirty pages written
+   * back, deletes settled. Without the flush, a system that leaves writeback to the kernel (HDFS as
+   * shipped) hands its disk work to whichever run comes next, often the other system's.
+   */
   void settle() {
     System.gc();
     try {
+      if (config.flushBetween()) {
+        flushPageCache();
+      }
       Thread.sleep(config.settleMs());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  // sync(1): every dirty page of every file system on disk before the next measured run.
+  private static void flushPageCache() throws InterruptedException {
+    try {
+      Process p = new ProcessBuilder("sync").redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        BenchLog.info("sync(1) did not finish within 120 s; going on");
+      }
+    } catch (java.io.IOException e) {
+      BenchLog.info("sync(1) could not run (%s); runs are not separated by a flush", e);
     }
   }
 
