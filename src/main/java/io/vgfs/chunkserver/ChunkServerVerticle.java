@@ -14,6 +14,8 @@ import io.vgfs.protocol.data.DataChannelPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.atomic.LongAdder;
+
 /**
  * A chunkserver: stores chunk replicas on local disk ({@link ChunkStore}), serves the data
  * protocol on its own port ({@link DataConnection}), and keeps the master informed
@@ -38,6 +40,8 @@ public class ChunkServerVerticle extends VerticleBase {
   /** How often chunks acknowledged as BUFFERED are made durable (one syncfs for all of them). */
   private static final long BUFFERED_SYNC_MS = 1_000;
 
+  private final LongAdder served = new LongAdder();
+
   public ChunkServerVerticle(ChunkServerOptions options) {
     this.options = options;
   }
@@ -59,7 +63,7 @@ public class ChunkServerVerticle extends VerticleBase {
           .setIdleTimeout(300));
       appends = new AppendService(vertx, store, pool, fence);
       server.connectHandler(socket -> new DataConnection(vertx, store, pool, fence, appends,
-          socket));
+          served, socket));
       return server.listen();
     }).compose(s -> {
       sender = new ReplicaSender(vertx, store, pool, new RateLimiter(options.repairRate()));
@@ -159,6 +163,11 @@ public class ChunkServerVerticle extends VerticleBase {
   /** Whether the master has accepted this server's registration. */
   public boolean registered() {
     return master != null && master.registered();
+  }
+
+  /** Bytes of chunk data sent to readers since this server started. */
+  public long bytesServed() {
+    return served.sum();
   }
 
   /** The local store, for tests and tools that inspect replicas on disk. */

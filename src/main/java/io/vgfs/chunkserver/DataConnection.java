@@ -22,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The server side of one data connection: a small state machine that runs one exchange at a
@@ -43,12 +44,14 @@ final class DataConnection {
   private final EpochFence fence;
   private final AppendService appends;
   private final DataChannel channel;
+  private final LongAdder served;
   private State state = State.IDLE;
   private ChunkWriteSession write;
 
   DataConnection(Vertx vertx, ChunkStore store, DataChannelPool pool, EpochFence fence,
-                 AppendService appends, NetSocket socket) {
+                 AppendService appends, LongAdder served, NetSocket socket) {
     this.vertx = vertx;
+    this.served = served;
     this.store = store;
     this.pool = pool;
     this.fence = fence;
@@ -223,7 +226,8 @@ final class DataConnection {
     if (count == 0) {
       return sent;
     }
-    return channel.socket().sendFile(store.dataPath(req.chunkId()).toString(), start, count);
+    return channel.socket().sendFile(store.dataPath(req.chunkId()).toString(), start, count)
+        .onSuccess(v -> served.add(count));
   }
 
   private void protocolError(String message) {

@@ -12,7 +12,8 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vgfs.client.FileReadStream;
+import io.vgfs.client.impl.FileReadStreamImpl;
+import io.vgfs.client.impl.VgfsClientImpl;
 import io.vgfs.client.VgfsClient;
 import io.vgfs.protocol.Addresses;
 import io.vgfs.protocol.ErrorCode;
@@ -54,7 +55,7 @@ public class GatewayVerticle extends VerticleBase {
       .withZone(ZoneOffset.UTC);
 
   private final GatewayOptions options;
-  private VgfsClient client;
+  private VgfsClientImpl client;
   private HttpServer server;
 
   public GatewayVerticle(GatewayOptions options) {
@@ -63,7 +64,7 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    client = VgfsClient.create(vertx, options.client());
+    client = new VgfsClientImpl(vertx, options.client(), true); // direct reads for downloads
     Router router = Router.router(vertx);
     router.route().handler(this::rejectDotSegments);
     router.get("/health").handler(this::health);
@@ -177,7 +178,7 @@ public class GatewayVerticle extends VerticleBase {
       HttpErrors.send(ctx, e);
       return;
     }
-    serve(ctx, path, client.read(path));
+    serve(ctx, path, client.readDirect(null, path));
   }
 
   // GET /api/v1/snapshots/{name}/files/{path}: a file as it was when the snapshot was taken.
@@ -192,7 +193,7 @@ public class GatewayVerticle extends VerticleBase {
           : new VgfsException(ErrorCode.INVALID_PATH, "bad snapshot file path"));
       return;
     }
-    serve(ctx, path, client.readSnapshot(name, path));
+    serve(ctx, path, client.readDirect(name, path));
   }
 
   private void listSnapshot(RoutingContext ctx) {
@@ -307,13 +308,13 @@ public class GatewayVerticle extends VerticleBase {
   }
 
   private void serve(RoutingContext ctx, String path,
-                     io.vertx.core.Future<FileReadStream> opened) {
+                     io.vertx.core.Future<FileReadStreamImpl> opened) {
     opened.onComplete(ar -> {
       if (ar.failed()) {
         HttpErrors.send(ctx, ar.cause());
         return;
       }
-      FileReadStream stream = ar.result();
+      FileReadStreamImpl stream = ar.result();
       FileInfo f = stream.info();
       HttpServerResponse resp = ctx.response();
       headers(resp, f);
@@ -339,7 +340,7 @@ public class GatewayVerticle extends VerticleBase {
       }
       resp.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(stream.length()));
       resp.setWriteQueueMaxSize(RESPONSE_QUEUE_BYTES);
-      stream.pipeTo(resp).onFailure(t -> {
+      DownloadPipe.pipe(stream, resp).onFailure(t -> {
         log.warn("download of {} failed after {} headers were sent: {}", path,
             resp.headWritten() ? "its" : "no", t.getMessage());
         if (!resp.headWritten()) {

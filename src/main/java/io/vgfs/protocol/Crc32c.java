@@ -39,7 +39,17 @@ public final class Crc32c {
 
   /** Feeds {@code buffer[from, from + length)} into {@code crc} without copying the bytes. */
   public static void update(CRC32C crc, Buffer buffer, int from, int length) {
-    ByteBuf buf = ((BufferInternal) buffer).getByteBuf();
+    update(crc, ((BufferInternal) buffer).getByteBuf(), from, length);
+  }
+
+  /** CRC32C of {@code buf}'s readable bytes, without copying them. */
+  public static int of(ByteBuf buf) {
+    CRC32C crc = new CRC32C();
+    update(crc, buf, 0, buf.readableBytes());
+    return (int) crc.getValue();
+  }
+
+  private static void update(CRC32C crc, ByteBuf buf, int from, int length) {
     if (buf.nioBufferCount() == 1) {
       crc.update(buf.nioBuffer(buf.readerIndex() + from, length));
     } else {

@@ -144,6 +144,51 @@ class FailureIT {
   }
 
   @Test
+  @DisplayName("a download whose client hangs up stops reading from the chunkservers; the next one is whole")
+  void abandonedDownload() throws Exception {
+    byte[] data = randomBytes(32 * CHUNK + 77, 17);
+    await(fs.write("hangup/f.bin", Buffer.buffer(data)));
+    long before = bytesServed();
+    try (Socket s = new Socket("127.0.0.1", cluster.httpPort())) {
+      s.setReceiveBufferSize(64 * 1024);
+      s.getOutputStream().write(("GET /api/v1/files/hangup/f.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      byte[] buf = new byte[64 * 1024];
+      int got = 0;
+      while (got < 200_000) {
+        int n = s.getInputStream().read(buf);
+        assertThat(n).as("bytes of the download before hanging up").isPositive();
+        got += n;
+      }
+    } // hangs up a few hundred KiB into 32 MiB
+    long[] mark = {bytesServed(), System.nanoTime()}; // unchanged for half a second: stopped
+    TestSupport.poll(15_000, () -> {
+      if (System.nanoTime() - mark[1] < 500_000_000L) {
+        return false;
+      }
+      long now = bytesServed();
+      boolean still = now == mark[0];
+      mark[0] = now;
+      mark[1] = System.nanoTime();
+      return still;
+    }, "the chunkservers to stop sending");
+    // What the sockets and queues between the two hold (a few MiB), not the rest of the file.
+    assertThat(mark[0] - before).as("bytes the chunkservers sent").isLessThan(12L * CHUNK);
+    HttpResponse<byte[]> whole = http("GET", cluster.url("/api/v1/files/hangup/f.bin"), null);
+    assertThat(whole.statusCode()).isEqualTo(200);
+    assertThat(sha256(whole.body())).isEqualTo(sha256(data));
+  }
+
+  private static long bytesServed() {
+    long sum = 0;
+    for (int i = 0; i < cluster.chunkServers(); i++) {
+      sum += cluster.chunkServer(i).bytesServed();
+    }
+    return sum;
+  }
+
+  @Test
   @DisplayName("deleting (after the trash retention) and replacing files gives their chunks' disk space back")
   void deletedChunksAreRemoved() {
     int before = storedChunks();

@@ -1,9 +1,13 @@
 package io.vgfs.client.impl;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
 import io.vgfs.protocol.Addresses;
 import io.vgfs.protocol.ChunkRef;
@@ -16,6 +20,7 @@ import io.vgfs.protocol.data.DataChannelPool;
 import io.vgfs.protocol.data.ErrorFrame;
 import io.vgfs.protocol.data.Frame;
 import io.vgfs.protocol.data.FrameType;
+import io.vgfs.protocol.data.OwnedBuffer;
 import io.vgfs.protocol.data.ReadHeader;
 import io.vgfs.protocol.data.ReadRequest;
 
@@ -43,6 +48,7 @@ final class ChunkFetch {
   private final MasterClient master;
   private final long stallTimeoutMs;
   private final Consumer<Buffer> sink;
+  private final boolean direct;
   private final Function<Long, Future<ChunkRef>> relocate;
   private final Promise<Void> done = Promise.promise();
   private final Set<String> failed = new HashSet<>();
@@ -58,7 +64,8 @@ final class ChunkFetch {
   private ReadHeader header;
   private int blockIndex;
   private long blockStart;
-  private Buffer block;
+  private ByteBuf block;       // the partial block, when one spans runs
+  private boolean blockOwned;  // whether it holds pooled memory
   private long lastProgress;
   private long stallTimer = -1;
   private boolean paused;
@@ -66,6 +73,18 @@ final class ChunkFetch {
   ChunkFetch(Vertx vertx, DataChannelPool pool, MasterClient master, long stallTimeoutMs,
              ChunkRef chunk, long from, long to, Consumer<Buffer> sink,
              Function<Long, Future<ChunkRef>> relocate) {
+    this(vertx, pool, master, stallTimeoutMs, chunk, from, to, sink, relocate, false);
+  }
+
+  /**
+   * @param direct pass chunk bytes on as {@link OwnedBuffer}s of the network memory, when the
+   *               pool's connections can give them ({@link DataChannelPool}'s pooled runs);
+   *               the sink then releases every buffer it gets
+   */
+  ChunkFetch(Vertx vertx, DataChannelPool pool, MasterClient master, long stallTimeoutMs,
+             ChunkRef chunk, long from, long to, Consumer<Buffer> sink,
+             Function<Long, Future<ChunkRef>> relocate, boolean direct) {
+    this.direct = direct;
     this.vertx = vertx;
     this.pool = pool;
     this.master = master;
@@ -150,9 +169,13 @@ final class ChunkFetch {
       }
       channel = ar.result();
       header = null;
-      block = null;
+      dropBlock();
       channel.handlers(f -> onFrame(r, f), t -> failover(r, t, false));
-      channel.decoder().rawHandler(b -> onRaw(r, b));
+      if (direct && channel.decoder().isPooled()) {
+        channel.decoder().ownedRawHandler(b -> onRaw(r, b, true));
+      } else {
+        channel.decoder().rawHandler(b -> onRaw(r, ((BufferInternal) b).getByteBuf(), false));
+      }
       if (paused) {
         channel.decoder().pause();
       }
@@ -198,30 +221,51 @@ final class ChunkFetch {
     }
   }
 
-  private void onRaw(ServerAddress r, Buffer piece) {
+  // A run of chunk bytes: a heap view, or (owned) pooled memory this method gives back.
+  private void onRaw(ServerAddress r, ByteBuf piece, boolean owned) {
+    try {
+      consume(r, piece, owned);
+    } finally {
+      if (owned) {
+        piece.release();
+      }
+    }
+  }
+
+  /**
+   * Cuts the run into blocks, checks each against its checksum, and passes the wanted bytes on.
+   * Owned blocks are views of the network buffers (a composite of views when a block spans runs):
+   * the sink gets them as {@link OwnedBuffer}s, without a copy.
+   */
+  private void consume(ServerAddress r, ByteBuf piece, boolean owned) {
     lastProgress = System.nanoTime();
-    int pos = 0;
-    while (pos < piece.length() && channel != null) {
+    while (piece.isReadable() && channel != null) {
       long blockEnd = Math.min(blockStart + header.blockSize(), header.start() + header.count());
       int blockLen = (int) (blockEnd - blockStart);
-      Buffer whole;
-      if (block == null && piece.length() - pos >= blockLen) {
-        whole = piece.slice(pos, pos + blockLen);
-        pos += blockLen;
+      ByteBuf whole;
+      if (block == null && piece.readableBytes() >= blockLen) {
+        whole = owned ? piece.readRetainedSlice(blockLen) : piece.readSlice(blockLen);
       } else {
         if (block == null) {
-          block = Buffer.buffer(blockLen);
+          block = owned ? piece.alloc().compositeDirectBuffer(16) : Unpooled.buffer(blockLen);
+          blockOwned = owned;
         }
-        int take = Math.min(blockLen - block.length(), piece.length() - pos);
-        block.appendBuffer(piece, pos, take);
-        pos += take;
-        if (block.length() < blockLen) {
+        int take = Math.min(blockLen - block.readableBytes(), piece.readableBytes());
+        if (owned) {
+          ((CompositeByteBuf) block).addComponent(true, piece.readRetainedSlice(take));
+        } else {
+          block.writeBytes(piece, take);
+        }
+        if (block.readableBytes() < blockLen) {
           return;
         }
         whole = block;
         block = null;
       }
       if (Crc32c.of(whole) != header.crcs()[blockIndex]) {
+        if (owned) {
+          whole.release();
+        }
         reportBad(r, "block at " + blockStart + " failed its checksum");
         failover(r, new VgfsException(ErrorCode.DATA_UNAVAILABLE, "corrupt block at "
             + blockStart + " of chunk " + Long.toHexString(chunk.id()) + " on " + r), true);
@@ -231,7 +275,17 @@ final class ChunkFetch {
       long to = Math.min(end, blockEnd);
       if (to > from) {
         next = to;
-        sink.accept(whole.slice((int) (from - blockStart), (int) (to - blockStart)));
+        int at = (int) (from - blockStart);
+        int len = (int) (to - from);
+        if (owned) {
+          ByteBuf out = whole.retainedSlice(whole.readerIndex() + at, len);
+          whole.release();
+          sink.accept(new OwnedBuffer(out));
+        } else {
+          sink.accept(BufferInternal.buffer(whole.slice(whole.readerIndex() + at, len)));
+        }
+      } else if (owned) {
+        whole.release();
       }
       blockIndex++;
       blockStart = blockEnd;
@@ -271,7 +325,16 @@ final class ChunkFetch {
     attempt();
   }
 
+  // A partial block of an abandoned attempt; owned memory goes back.
+  private void dropBlock() {
+    if (block != null && blockOwned) {
+      block.release();
+    }
+    block = null;
+  }
+
   private void closeAttempt(boolean clean) {
+    dropBlock();
     if (stallTimer >= 0) {
       vertx.cancelTimer(stallTimer);
       stallTimer = -1;

@@ -8,6 +8,7 @@ import io.vgfs.client.FileReadStream;
 import io.vgfs.protocol.ChunkRef;
 import io.vgfs.protocol.FileInfo;
 import io.vgfs.protocol.VgfsException;
+import io.vgfs.protocol.data.OwnedBuffer;
 
 import java.util.ArrayDeque;
 import java.util.function.Function;
@@ -16,8 +17,11 @@ import java.util.function.Function;
  * A file range as a {@link io.vertx.core.streams.ReadStream}: fetches the chunks in order, one at
  * a time, through {@link ChunkFetch}. Demand is honoured exactly: while the consumer is paused the
  * current replica connection is paused too, so at most one verified block waits here.
+ *
+ * <p>A direct read ({@code VgfsClientImpl#readDirect}) emits {@link OwnedBuffer}s: the handler
+ * owns each one; a buffer the stream drops (after a failure, or with no handler) it releases.
  */
-final class FileReadStreamImpl implements FileReadStream {
+public final class FileReadStreamImpl implements FileReadStream {
 
   interface FetchFactory {
     ChunkFetch create(ChunkRef chunk, long from, long to, java.util.function.Consumer<Buffer> sink,
@@ -199,6 +203,8 @@ final class FileReadStreamImpl implements FileReadStream {
       Handler<Buffer> h = handler;
       if (h != null) {
         h.handle(b);
+      } else {
+        OwnedBuffer.release(b); // nobody to take it
       }
     }
     if (fetch != null) {
@@ -219,11 +225,32 @@ final class FileReadStreamImpl implements FileReadStream {
     }
   }
 
+  /**
+   * Stops reading for a consumer that has gone (a download whose client hung up): nothing more is
+   * emitted, not even the end, and what waits here is released.
+   */
+  public void cancel() {
+    context.runOnContext(v -> {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      queue.forEach(OwnedBuffer::release);
+      queue.clear();
+      ChunkFetch f = fetch;
+      fetch = null;
+      if (f != null) {
+        f.cancel();
+      }
+    });
+  }
+
   private void fail(Throwable t) {
     if (finished) {
       return;
     }
     finished = true;
+    queue.forEach(OwnedBuffer::release);
     queue.clear();
     Handler<Throwable> h = exceptionHandler;
     if (h != null) {

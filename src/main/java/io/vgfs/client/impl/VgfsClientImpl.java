@@ -41,12 +41,20 @@ public final class VgfsClientImpl implements VgfsClient {
   private Future<JsonObject> info;
 
   public VgfsClientImpl(Vertx vertx, VgfsClientOptions options) {
+    this(vertx, options, false);
+  }
+
+  /**
+   * @param directReads connections that can hand chunk bytes over without a copy, for
+   *                    {@link #readDirect}; other calls work as usual
+   */
+  public VgfsClientImpl(Vertx vertx, VgfsClientOptions options, boolean directReads) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.options = new VgfsClientOptions(options);
     this.master = new MasterClient(vertx, options.getRequestTimeoutMs(),
         options.getFailoverTimeoutMs());
-    this.pool = new DataChannelPool(vertx, options.getMaxIdleConnections(), 30_000);
+    this.pool = new DataChannelPool(vertx, options.getMaxIdleConnections(), 30_000, directReads);
   }
 
   @Override
@@ -105,7 +113,23 @@ public final class VgfsClientImpl implements VgfsClient {
     return read(snapshot, path, 0, Long.MAX_VALUE);
   }
 
+  /**
+   * Like {@link #read(String)} (of a snapshot's file when {@code snapshot} is not null), for a
+   * consumer that passes the bytes on as they are: the stream emits {@link
+   * io.vgfs.protocol.data.OwnedBuffer}s over the network memory (with a client made with
+   * {@code directReads}), and the consumer releases every one once it has written it, and
+   * {@link FileReadStreamImpl#cancel() cancels} the stream if it stops early.
+   */
+  public Future<FileReadStreamImpl> readDirect(String snapshot, String path) {
+    return read(snapshot, path, 0, Long.MAX_VALUE, true);
+  }
+
   private Future<FileReadStream> read(String snapshot, String path, long offset, long length) {
+    return read(snapshot, path, offset, length, false).map(s -> s);
+  }
+
+  private Future<FileReadStreamImpl> read(String snapshot, String path, long offset, long length,
+                                          boolean direct) {
     return onContext(() -> {
       String p = PathRules.file(path);
       if (length < 0) {
@@ -125,7 +149,7 @@ public final class VgfsClientImpl implements VgfsClient {
         long len = Math.min(length, f.size() - start);
         return new FileReadStreamImpl(context, f, start, len,
             (chunk, from, to, sink, relocate) -> new ChunkFetch(vertx, pool, master,
-                options.getReadStallTimeoutMs(), chunk, from, to, sink, relocate),
+                options.getReadStallTimeoutMs(), chunk, from, to, sink, relocate, direct),
             chunkId -> relocate(lookup, chunkId));
       });
     });

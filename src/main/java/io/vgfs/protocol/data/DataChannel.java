@@ -36,9 +36,14 @@ public final class DataChannel {
    *               memory that the frame handler must give back
    */
   public DataChannel(NetSocket socket, ServerAddress peer, boolean pooled) {
+    this(socket, peer, pooled ? FrameDecoder.pooled(socket) : new FrameDecoder(socket));
+  }
+
+  /** A channel reading through {@code decoder}, which must already be reading {@code socket}. */
+  public DataChannel(NetSocket socket, ServerAddress peer, FrameDecoder decoder) {
     this.socket = socket;
     this.peer = peer;
-    this.decoder = (pooled ? FrameDecoder.pooled(socket) : new FrameDecoder(socket))
+    this.decoder = decoder
         .frameHandler(f -> frameHandler.handle(f))
         .exceptionHandler(this::fail);
     socket.exceptionHandler(this::fail);

@@ -38,9 +38,20 @@ public final class DataChannelPool {
   private final Map<String, Deque<DataChannel>> idle = new HashMap<>();
   private final long timerId;
   private final Vertx vertx;
+  private final boolean pooledRuns;
 
   public DataChannelPool(Vertx vertx, int maxIdlePerPeer, long idleTimeoutMs) {
+    this(vertx, maxIdlePerPeer, idleTimeoutMs, false);
+  }
+
+  /**
+   * @param pooledRuns decode with {@link FrameDecoder#pooledRuns}, so that readers can
+   *                   take chunk bytes as Netty's own buffers, without a copy
+   */
+  public DataChannelPool(Vertx vertx, int maxIdlePerPeer, long idleTimeoutMs,
+                         boolean pooledRuns) {
     this.vertx = vertx;
+    this.pooledRuns = pooledRuns;
     this.client = vertx.createNetClient(new NetClientOptions()
         .setConnectTimeout(5000)
         .setTcpNoDelay(true)
@@ -68,7 +79,8 @@ public final class DataChannelPool {
     return client.connect(peer.port(), peer.host())
         .map(socket -> {
           socket.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
-          return new DataChannel(socket, peer);
+          return pooledRuns ? new DataChannel(socket, peer, FrameDecoder.pooledRuns(socket))
+              : new DataChannel(socket, peer);
         })
         .recover(t -> Future.failedFuture(new VgfsException(ErrorCode.UNAVAILABLE,
             "cannot connect to chunkserver " + peer + ": " + t.getMessage(), t)));

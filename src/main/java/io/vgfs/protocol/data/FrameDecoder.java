@@ -30,16 +30,20 @@ import java.util.ArrayDeque;
  * hands them over, without Vert.x's copy into a heap buffer. DATA frames then carry a reference to
  * that memory, which their receiver must give back ({@link Frame#release()} or
  * {@link Frame#takePayload()}); control frames and raw runs are copied to the heap and need no
- * care. {@link #close()} gives back what the decoder still holds.
+ * care. A decoder made by {@link #pooledRuns(NetSocket)} reads the same way but copies every frame
+ * to the heap: its pooled memory leaves only as raw runs, and only to an
+ * {@link #ownedRawHandler(Handler)}. {@link #close()} gives back what the decoder still holds.
  *
  * <p>Not thread-safe: use it on the source's context.
  */
 public final class FrameDecoder implements Handler<Buffer> {
 
   private final ReadStream<Buffer> source;
-  private final boolean pooled;
+  private final boolean pooled;       // the input is Netty's buffers, owned by this decoder
+  private final boolean pooledFrames; // DATA frames keep that memory (else copied to the heap)
   private Handler<Frame> frameHandler = f -> { };
   private Handler<Buffer> rawHandler = b -> { };
+  private Handler<ByteBuf> ownedRawHandler; // pooled decoders: raw runs without a copy
   private Handler<Throwable> exceptionHandler = t -> { };
 
   // Unconsumed input: each piece's readable bytes. In pooled mode the decoder owns a reference to
@@ -58,15 +62,16 @@ public final class FrameDecoder implements Handler<Buffer> {
    *               {@link #handle(Buffer)} (tests)
    */
   public FrameDecoder(ReadStream<Buffer> source) {
-    this(source, false);
+    this(source, false, false);
     if (source != null) {
       source.handler(this);
     }
   }
 
-  private FrameDecoder(ReadStream<Buffer> source, boolean pooled) {
+  private FrameDecoder(ReadStream<Buffer> source, boolean pooled, boolean pooledFrames) {
     this.source = source;
     this.pooled = pooled;
+    this.pooledFrames = pooledFrames;
   }
 
   /**
@@ -75,7 +80,19 @@ public final class FrameDecoder implements Handler<Buffer> {
    * (tests).
    */
   public static FrameDecoder pooled(NetSocket socket) {
-    FrameDecoder d = new FrameDecoder(socket, true);
+    return reading(socket, new FrameDecoder(socket, true, true));
+  }
+
+  /**
+   * A decoder that reads Netty's buffers like {@link #pooled(NetSocket)} but hands every frame out
+   * as a heap copy: pooled memory reaches only an {@link #ownedRawHandler(Handler)}, so frame
+   * handlers need no care. For readers of raw runs (chunk reads) that pass them on as they are.
+   */
+  public static FrameDecoder pooledRuns(NetSocket socket) {
+    return reading(socket, new FrameDecoder(socket, true, false));
+  }
+
+  private static FrameDecoder reading(NetSocket socket, FrameDecoder d) {
     if (socket != null) {
       ((NetSocketInternal) socket).messageHandler(msg -> {
         if (msg instanceof ByteBuf b) {
@@ -93,9 +110,29 @@ public final class FrameDecoder implements Handler<Buffer> {
     return this;
   }
 
+  /** Raw runs as heap buffers (copies, for a pooled decoder); replaces an owned raw handler. */
   public FrameDecoder rawHandler(Handler<Buffer> handler) {
     this.rawHandler = handler;
+    this.ownedRawHandler = null;
     return this;
+  }
+
+  /**
+   * Pooled decoders: raw runs as views of the network buffers, each with one reference that the
+   * handler owns and must release. Replaces the {@link #rawHandler(Handler)} until that is set
+   * again.
+   */
+  public FrameDecoder ownedRawHandler(Handler<ByteBuf> handler) {
+    if (!pooled) {
+      throw new IllegalStateException("not a pooled decoder");
+    }
+    this.ownedRawHandler = handler;
+    return this;
+  }
+
+  /** Whether raw runs can be had without a copy ({@link #ownedRawHandler(Handler)}). */
+  public boolean isPooled() {
+    return pooled;
   }
 
   public FrameDecoder exceptionHandler(Handler<Throwable> handler) {
@@ -179,9 +216,13 @@ public final class FrameDecoder implements Handler<Buffer> {
           }
           int n = (int) Math.min(Math.min(available, rawRemaining), pieces.peekFirst()
               .readableBytes());
-          Buffer run = pooled ? heapCopy(n) : BufferInternal.buffer(take(n));
           rawRemaining -= n;
-          rawHandler.handle(run);
+          Handler<ByteBuf> owned = ownedRawHandler;
+          if (owned != null) {
+            owned.handle(take(n)); // n lies in the first piece: a retained slice of it
+          } else {
+            rawHandler.handle(pooled ? heapCopy(n) : BufferInternal.buffer(take(n)));
+          }
           continue;
         }
         if (available < Frames.HEADER_SIZE || !nextFrame()) {
@@ -219,7 +260,7 @@ public final class FrameDecoder implements Handler<Buffer> {
     int crc = intAt(8);
     skip(Frames.HEADER_SIZE);
     Frame frame;
-    if (pooled && type == FrameType.DATA) {
+    if (pooledFrames && type == FrameType.DATA) {
       ByteBuf payload = take((int) length);
       frame = new Frame(type, flags, BufferInternal.buffer(payload), crc, payload);
     } else {

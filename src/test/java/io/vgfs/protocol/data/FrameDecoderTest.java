@@ -118,34 +118,53 @@ class FrameDecoderTest {
 
     /** A pooled recorder gives back each frame once it has recorded it. */
     Recorder(boolean pooled) {
-      this.pooled = pooled;
-      decoder = pooled ? FrameDecoder.pooled(null) : new FrameDecoder(null);
+      this(pooled, false);
+    }
+
+    /**
+     * @param ownedRuns a {@link FrameDecoder#pooledRuns} decoder whose raw runs go to an owned
+     *                  raw handler, which records and releases them
+     */
+    Recorder(boolean pooled, boolean ownedRuns) {
+      this.pooled = pooled || ownedRuns;
+      decoder = ownedRuns ? FrameDecoder.pooledRuns(null)
+          : pooled ? FrameDecoder.pooled(null) : new FrameDecoder(null);
       decoder.frameHandler(f -> {
-        if (!pooled) {
+        if (!this.pooled) {
           frames.add(f);
         }
         assertThat(f.pooled() != null).as("pooled payload").isEqualTo(
-            pooled && f.type() == FrameType.DATA);
+            pooled && !ownedRuns && f.type() == FrameType.DATA);
         record(new Event(f.type(), f.payload().getBytes()));
         if (f.type() == FrameType.READ_OK) {
           decoder.expectRaw(ReadHeader.decode(f.payload()).count());
         }
         f.release();
       });
-      decoder.rawHandler(b -> {
-        byte[] bytes = b.getBytes();
-        int last = events.size() - 1;
-        if (last >= 0 && events.get(last).type() == null && errors.isEmpty()) {
-          // Raw bytes may arrive in any number of runs: merge adjacent ones.
-          byte[] prev = events.get(last).bytes();
-          byte[] merged = Arrays.copyOf(prev, prev.length + bytes.length);
-          System.arraycopy(bytes, 0, merged, prev.length, bytes.length);
-          events.set(last, new Event(null, merged));
-        } else {
-          record(new Event(null, bytes));
-        }
-      });
+      decoder.rawHandler(b -> raw(b.getBytes()));
+      if (ownedRuns) {
+        decoder.ownedRawHandler(b -> {
+          assertThat(b.isDirect()).as("a run of the network buffer itself").isTrue();
+          byte[] bytes = new byte[b.readableBytes()];
+          b.getBytes(b.readerIndex(), bytes);
+          b.release();
+          raw(bytes);
+        });
+      }
       decoder.exceptionHandler(errors::add);
+    }
+
+    private void raw(byte[] bytes) {
+      int last = events.size() - 1;
+      if (last >= 0 && events.get(last).type() == null && errors.isEmpty()) {
+        // Raw bytes may arrive in any number of runs: merge adjacent ones.
+        byte[] prev = events.get(last).bytes();
+        byte[] merged = Arrays.copyOf(prev, prev.length + bytes.length);
+        System.arraycopy(bytes, 0, merged, prev.length, bytes.length);
+        events.set(last, new Event(null, merged));
+      } else {
+        record(new Event(null, bytes));
+      }
     }
 
     private void record(Event e) {
@@ -615,6 +634,78 @@ class FrameDecoderTest {
       p.feed(wire, 0, 10);
       p.assertAllReleased();
       assertThat(p.events).isEmpty();
+    }
+  }
+
+  @Nested
+  @DisplayName("pooled runs (chunk reads passed on without a copy)")
+  class PooledRuns {
+
+    @Test
+    @DisplayName("split at every offset: the same events, frames on the heap, every buffer given back")
+    void everySplit() {
+      Stream s = smallStream(40);
+      byte[] wire = s.bytes();
+      for (int cut = 0; cut <= wire.length; cut++) {
+        Recorder r = new Recorder(false, true).feed(wire, 0, cut).feed(wire, cut, wire.length);
+        assertThat(r.errors).as("split at %d", cut).isEmpty();
+        assertThat(r.events).as("split at %d", cut).containsExactlyElementsOf(s.expected);
+        r.assertAllReleased();
+      }
+    }
+
+    @Test
+    @DisplayName("random pieces: the same events, every buffer given back")
+    void randomPieces() {
+      for (long seed = 0; seed < 9; seed++) {
+        Stream s = bigStream(400 + seed);
+        byte[] wire = s.bytes();
+        int maxPiece = seed % 3 == 0 ? 7 : seed % 3 == 1 ? 20 : 150_000;
+        Recorder r = new Recorder(false, true).feedInPieces(wire, new Random(seed), maxPiece);
+        assertThat(r.errors).as("seed %d", seed).isEmpty();
+        assertThat(r.events).as("seed %d", seed).containsExactlyElementsOf(s.expected);
+        r.assertAllReleased();
+      }
+    }
+
+    @Test
+    @DisplayName("runs kept by their handler outlive their input; a raw handler set later gets copies")
+    void keptRuns() {
+      Stream s = new Stream(41).readOk(3 * Frames.BLOCK_SIZE, Frames.BLOCK_SIZE);
+      byte[] wire = s.bytes();
+      Recorder r = new Recorder(false, true);
+      List<ByteBuf> kept = new ArrayList<>();
+      r.decoder.ownedRawHandler(kept::add);
+      for (int pos = 0; pos < wire.length; pos += 50_000) {
+        r.feed(wire, pos, Math.min(wire.length, pos + 50_000));
+      }
+      r.decoder.close();
+      assertThat(r.fed).anyMatch(b -> b.refCnt() > 0);
+      java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+      for (ByteBuf b : kept) {
+        byte[] bytes = new byte[b.readableBytes()];
+        b.getBytes(b.readerIndex(), bytes);
+        got.writeBytes(bytes);
+        b.release();
+      }
+      assertThat(new Event(null, got.toByteArray())).isEqualTo(s.expected.get(1));
+      r.assertAllReleased();
+
+      // rawHandler replaces the owned handler: heap copies, nothing left referenced.
+      Recorder h = new Recorder(false, true);
+      h.decoder.rawHandler(b -> assertThat(((io.vertx.core.internal.buffer.BufferInternal) b)
+          .getByteBuf().isDirect()).isFalse());
+      h.feedAll(wire);
+      h.assertAllReleased();
+    }
+
+    @Test
+    @DisplayName("a heap decoder refuses an owned raw handler")
+    void heapDecoderRefuses() {
+      FrameDecoder d = new FrameDecoder(null);
+      assertThat(d.isPooled()).isFalse();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> d.ownedRawHandler(b -> { }))
+          .isInstanceOf(IllegalStateException.class);
     }
   }
 
