@@ -14,8 +14,6 @@ import io.vgfs.protocol.data.DataChannelPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.concurrent.atomic.LongAdder;
-
 /**
  * A chunkserver: stores chunk replicas on local disk ({@link ChunkStore}), serves the data
  * protocol on its own port ({@link DataConnection}), and keeps the master informed
@@ -40,7 +38,7 @@ public class ChunkServerVerticle extends VerticleBase {
   /** How often chunks acknowledged as BUFFERED are made durable (one syncfs for all of them). */
   private static final long BUFFERED_SYNC_MS = 1_000;
 
-  private final LongAdder served = new LongAdder();
+  private final ServingStats stats = new ServingStats();
 
   public ChunkServerVerticle(ChunkServerOptions options) {
     this.options = options;
@@ -63,7 +61,7 @@ public class ChunkServerVerticle extends VerticleBase {
           .setIdleTimeout(300));
       appends = new AppendService(vertx, store, pool, fence);
       server.connectHandler(socket -> new DataConnection(vertx, store, pool, fence, appends,
-          served, socket));
+          stats, socket));
       return server.listen();
     }).compose(s -> {
       sender = new ReplicaSender(vertx, store, pool, new RateLimiter(options.repairRate()));
@@ -167,7 +165,12 @@ public class ChunkServerVerticle extends VerticleBase {
 
   /** Bytes of chunk data sent to readers since this server started. */
   public long bytesServed() {
-    return served.sum();
+    return stats.served.sum();
+  }
+
+  /** Data connections open now, from clients, gateways and other chunkservers. */
+  public int dataConnections() {
+    return stats.connections.get();
   }
 
   /** The local store, for tests and tools that inspect replicas on disk. */

@@ -22,7 +22,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The server side of one data connection: a small state machine that runs one exchange at a
@@ -44,14 +43,14 @@ final class DataConnection {
   private final EpochFence fence;
   private final AppendService appends;
   private final DataChannel channel;
-  private final LongAdder served;
+  private final ServingStats stats;
   private State state = State.IDLE;
   private ChunkWriteSession write;
 
   DataConnection(Vertx vertx, ChunkStore store, DataChannelPool pool, EpochFence fence,
-                 AppendService appends, LongAdder served, NetSocket socket) {
+                 AppendService appends, ServingStats stats, NetSocket socket) {
     this.vertx = vertx;
-    this.served = served;
+    this.stats = stats;
     this.store = store;
     this.pool = pool;
     this.fence = fence;
@@ -60,6 +59,8 @@ final class DataConnection {
     ServerAddress peer = new ServerAddress("client", socket.remoteAddress().host(),
         socket.remoteAddress().port());
     this.channel = new DataChannel(socket, peer, true).handlers(this::onFrame, this::onFailure);
+    stats.connections.incrementAndGet();
+    channel.closedHandler(v -> stats.connections.decrementAndGet());
   }
 
   // DATA frames hold pooled memory: a write session takes them over, anything else gives them back.
@@ -227,7 +228,7 @@ final class DataConnection {
       return sent;
     }
     return channel.socket().sendFile(store.dataPath(req.chunkId()).toString(), start, count)
-        .onSuccess(v -> served.add(count));
+        .onSuccess(v -> stats.served.add(count));
   }
 
   private void protocolError(String message) {

@@ -5,8 +5,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vgfs.client.impl.FileReadStreamImpl;
-import io.vgfs.protocol.ErrorCode;
-import io.vgfs.protocol.VgfsException;
 import io.vgfs.protocol.data.OwnedBuffer;
 
 /**
@@ -30,13 +28,16 @@ final class DownloadPipe {
   /** Completes once the response has ended; fails if the read or the connection fails first. */
   static Future<Void> pipe(FileReadStreamImpl stream, HttpServerResponse resp) {
     DownloadPipe p = new DownloadPipe(stream, resp);
-    p.start();
+    try {
+      p.start();
+    } catch (IllegalStateException e) { // the connection closed before the first byte
+      p.stop(e);
+    }
     return p.done.future();
   }
 
   private void start() {
-    resp.closeHandler(v -> stop(new VgfsException(ErrorCode.UNAVAILABLE,
-        "the client closed the connection")));
+    // A closed connection reaches the exception handler too (HttpClosedException).
     resp.exceptionHandler(this::stop);
     resp.drainHandler(v -> stream.resume());
     stream.exceptionHandler(done::tryFail);

@@ -144,7 +144,7 @@ class FailureIT {
   }
 
   @Test
-  @DisplayName("a download whose client hangs up stops reading from the chunkservers; the next one is whole")
+  @DisplayName("a download whose client hangs up stops reading and closes its chunkserver connection; the next one is whole")
   void abandonedDownload() throws Exception {
     byte[] data = randomBytes(32 * CHUNK + 77, 17);
     await(fs.write("hangup/f.bin", Buffer.buffer(data)));
@@ -161,8 +161,24 @@ class FailureIT {
         assertThat(n).as("bytes of the download before hanging up").isPositive();
         got += n;
       }
-    } // hangs up a few hundred KiB into 32 MiB
-    long[] mark = {bytesServed(), System.nanoTime()}; // unchanged for half a second: stopped
+      awaitServingStops("the download to stall on this reader");
+      int during = dataConnections(); // the stalled read holds one of them
+      s.close(); // hang up a few hundred KiB into 32 MiB
+      TestSupport.poll(10_000, () -> dataConnections() <= during - 1,
+          () -> "the gateway to close its chunkserver connection (" + dataConnections()
+              + " open, " + during + " before the hang-up)");
+    }
+    long sent = awaitServingStops("the chunkservers to stop sending") - before;
+    // What the sockets and queues between the two hold (a few MiB), not the rest of the file.
+    assertThat(sent).as("bytes the chunkservers sent").isLessThan(12L * CHUNK);
+    HttpResponse<byte[]> whole = http("GET", cluster.url("/api/v1/files/hangup/f.bin"), null);
+    assertThat(whole.statusCode()).isEqualTo(200);
+    assertThat(sha256(whole.body())).isEqualTo(sha256(data));
+  }
+
+  // Waits until the chunkservers' served bytes stay unchanged for half a second; returns them.
+  private static long awaitServingStops(String what) {
+    long[] mark = {bytesServed(), System.nanoTime()};
     TestSupport.poll(15_000, () -> {
       if (System.nanoTime() - mark[1] < 500_000_000L) {
         return false;
@@ -172,12 +188,16 @@ class FailureIT {
       mark[0] = now;
       mark[1] = System.nanoTime();
       return still;
-    }, "the chunkservers to stop sending");
-    // What the sockets and queues between the two hold (a few MiB), not the rest of the file.
-    assertThat(mark[0] - before).as("bytes the chunkservers sent").isLessThan(12L * CHUNK);
-    HttpResponse<byte[]> whole = http("GET", cluster.url("/api/v1/files/hangup/f.bin"), null);
-    assertThat(whole.statusCode()).isEqualTo(200);
-    assertThat(sha256(whole.body())).isEqualTo(sha256(data));
+    }, what);
+    return mark[0];
+  }
+
+  private static int dataConnections() {
+    int sum = 0;
+    for (int i = 0; i < cluster.chunkServers(); i++) {
+      sum += cluster.chunkServer(i).dataConnections();
+    }
+    return sum;
   }
 
   private static long bytesServed() {

@@ -23,6 +23,7 @@ public final class DataChannel {
   private final ServerAddress peer;
   private Handler<Frame> frameHandler = Frame::release;
   private Handler<Throwable> failureHandler = t -> { };
+  private Handler<Void> closedHandler = v -> { };
   private boolean closed;
   private boolean failed;
   private long lastUsed = System.nanoTime();
@@ -51,7 +52,14 @@ public final class DataChannel {
       closed = true;
       fail(new io.vgfs.protocol.VgfsException(io.vgfs.protocol.ErrorCode.UNAVAILABLE,
           "connection to " + peer + " closed"));
+      closedHandler.handle(null);
     });
+  }
+
+  /** Called once when the connection has closed, after the failure handler. */
+  public DataChannel closedHandler(Handler<Void> handler) {
+    this.closedHandler = handler;
+    return this;
   }
 
   public ServerAddress peer() {
