@@ -59,7 +59,6 @@ public final class NettyLeakCheck implements AfterAllCallback {
     ByteBufAllocator[] allocators = {ByteBufAllocator.DEFAULT, PooledByteBufAllocator.DEFAULT};
     for (int round = 0; round < 3; round++) {
       System.gc();
-      System.runFinalization();
       for (int i = 0; i < 1024; i++) { // the detector looks for collected buffers on allocations
         ByteBuf b = allocators[i % 2].directBuffer(8);
         b.release();

@@ -235,8 +235,7 @@ public final class FileReadStreamImpl implements FileReadStream {
         return;
       }
       finished = true;
-      queue.forEach(OwnedBuffer::release);
-      queue.clear();
+      dropQueued();
       ChunkFetch f = fetch;
       fetch = null;
       if (f != null) {
@@ -245,13 +244,17 @@ public final class FileReadStreamImpl implements FileReadStream {
     });
   }
 
+  private void dropQueued() {
+    queue.forEach(OwnedBuffer::release);
+    queue.clear();
+  }
+
   private void fail(Throwable t) {
     if (finished) {
       return;
     }
     finished = true;
-    queue.forEach(OwnedBuffer::release);
-    queue.clear();
+    dropQueued();
     Handler<Throwable> h = exceptionHandler;
     if (h != null) {
       h.handle(VgfsException.of(t));

@@ -559,13 +559,14 @@ class FrameDecoderTest {
   @DisplayName("in pooled mode (Netty's buffers, reference counted)")
   class Pooled {
 
-    @Test
+    @ParameterizedTest(name = "owned raw runs: {0}")
+    @ValueSource(booleans = {false, true})
     @DisplayName("split at every offset yields the same events and gives every buffer back")
-    void everySplit() {
-      Stream s = smallStream(30);
+    void everySplit(boolean ownedRuns) {
+      Stream s = smallStream(ownedRuns ? 40 : 30);
       byte[] wire = s.bytes();
       for (int cut = 0; cut <= wire.length; cut++) {
-        Recorder r = new Recorder(true).feed(wire, 0, cut).feed(wire, cut, wire.length);
+        Recorder r = new Recorder(true, ownedRuns).feed(wire, 0, cut).feed(wire, cut, wire.length);
         assertThat(r.errors).as("split at %d", cut).isEmpty();
         assertThat(r.events).as("split at %d", cut).containsExactlyElementsOf(s.expected);
         assertThat(r.decoder.buffered()).as("split at %d", cut).isZero();
@@ -573,15 +574,16 @@ class FrameDecoderTest {
       }
     }
 
-    @Test
+    @ParameterizedTest(name = "owned raw runs: {0}")
+    @ValueSource(booleans = {false, true})
     @DisplayName("random piece sizes and single bytes yield the same events, all given back")
-    void randomPieces() {
+    void randomPieces(boolean ownedRuns) {
       for (long seed = 0; seed < 12; seed++) {
-        Stream s = bigStream(300 + seed);
+        Stream s = bigStream((ownedRuns ? 400 : 300) + seed);
         byte[] wire = s.bytes();
         Random random = new Random(seed);
         int maxPiece = seed % 3 == 0 ? 7 : seed % 3 == 1 ? 20 : 150_000;
-        Recorder r = new Recorder(true).feedInPieces(wire, random, maxPiece);
+        Recorder r = new Recorder(true, ownedRuns).feedInPieces(wire, random, maxPiece);
         assertThat(r.errors).as("seed %d", seed).isEmpty();
         assertThat(r.events).as("seed %d", seed).containsExactlyElementsOf(s.expected);
         r.assertAllReleased();
@@ -640,33 +642,6 @@ class FrameDecoderTest {
   @Nested
   @DisplayName("pooled runs (chunk reads passed on without a copy)")
   class PooledRuns {
-
-    @Test
-    @DisplayName("split at every offset: the same events, frames on the heap, every buffer given back")
-    void everySplit() {
-      Stream s = smallStream(40);
-      byte[] wire = s.bytes();
-      for (int cut = 0; cut <= wire.length; cut++) {
-        Recorder r = new Recorder(false, true).feed(wire, 0, cut).feed(wire, cut, wire.length);
-        assertThat(r.errors).as("split at %d", cut).isEmpty();
-        assertThat(r.events).as("split at %d", cut).containsExactlyElementsOf(s.expected);
-        r.assertAllReleased();
-      }
-    }
-
-    @Test
-    @DisplayName("random pieces: the same events, every buffer given back")
-    void randomPieces() {
-      for (long seed = 0; seed < 9; seed++) {
-        Stream s = bigStream(400 + seed);
-        byte[] wire = s.bytes();
-        int maxPiece = seed % 3 == 0 ? 7 : seed % 3 == 1 ? 20 : 150_000;
-        Recorder r = new Recorder(false, true).feedInPieces(wire, new Random(seed), maxPiece);
-        assertThat(r.errors).as("seed %d", seed).isEmpty();
-        assertThat(r.events).as("seed %d", seed).containsExactlyElementsOf(s.expected);
-        r.assertAllReleased();
-      }
-    }
 
     @Test
     @DisplayName("runs kept by their handler outlive their input; a raw handler set later gets copies")
