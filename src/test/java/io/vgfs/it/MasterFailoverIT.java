@@ -84,10 +84,18 @@ class MasterFailoverIT {
       JsonObject st = status();
       return "status: active " + st.getString("activeMaster") + " epoch " + st.getLong("epoch")
           + " masters " + st.getJsonArray("masters") + " live chunkservers "
-          + st.getInteger("liveChunkservers");
+          + st.getInteger("liveChunkservers") + " mapsSafe " + st.getBoolean("mapsSafe");
     } catch (RuntimeException e) {
       return "status: " + e;
     }
+  }
+
+  // For failure messages: the end of each master's log.
+  private String masterTails() {
+    StringBuilder sb = new StringBuilder();
+    masters.forEach((id, m) -> sb.append("\n--- ").append(m.name).append(" (").append(id)
+        .append(")\n").append(m.tail()));
+    return sb.toString();
   }
 
   private static String tail(List<String> list, int n) {
@@ -105,7 +113,8 @@ class MasterFailoverIT {
       return st.getInteger("liveChunkservers", 0) == 3 && ms.size() == 2
           && ms.stream().map(o -> (JsonObject) o).anyMatch(m -> m.getBoolean("inSync", false))
           && st.getBoolean("mapsSafe", false);
-    }, "an active master, an in-sync standby, 3 chunkservers and the maps backed up");
+    }, () -> "an active master, an in-sync standby, 3 chunkservers and the maps backed up ("
+        + statusOrError() + ")" + masterTails());
   }
 
   private ProcessCluster.Proc active() {
