@@ -36,6 +36,8 @@ import java.util.List;
  * @param chunkSize        vgfs chunk size and HDFS block size
  * @param gatewayJvmFlags  JVM flags of the gateway processes (default: those the ./vgfs launcher gives a gateway),
  *                         e.g. {@code -Xmx256m} to see the memory workload under a larger heap
+ * @param gatewayEnv       environment variables of the gateway processes ({@code K=V}; default:
+ *                         those the ./vgfs launcher sets for a gateway)
  * @param chunkserverJvmFlags JVM flags of the chunkserver processes (default: those the ./vgfs
  *                         launcher gives a chunkserver); empty for the JVM's own heap sizing
  * @param targets          which targets run: vgfs-client, vgfs-http, hdfs
@@ -48,8 +50,8 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
                           int reps, int warmups, int warmupOps, int memoryClients,
                           long memoryStreamSize, long limitSize, List<String> levels,
                           List<String> workloads, long settleMs, boolean flushBetween, long chunkSize,
-                          List<String> gatewayJvmFlags, List<String> chunkserverJvmFlags,
-                          List<String> targets, String httpClient) {
+                          List<String> gatewayJvmFlags, List<String> gatewayEnv,
+                          List<String> chunkserverJvmFlags, List<String> targets, String httpClient) {
 
   public static BenchConfig fromSystemProperties() {
     List<Long> sizes = new ArrayList<>();
@@ -77,7 +79,8 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         integer("bench.settleMs", 1_000),
         Boolean.parseBoolean(System.getProperty("bench.flushBetween", "true").trim()),
         bytes("bench.chunkSize", "64MiB"),
-        list("bench.gatewayJvmFlags", "-Xmx128m,-XX:+UseSerialGC"),
+        list("bench.gatewayJvmFlags", "-Xmx128m,-XX:+UseSerialGC,-XX:TrimNativeHeapInterval=1000"),
+        list("bench.gatewayEnv", ""),
         list("bench.chunkserverJvmFlags", "-Xmx512m"),
         list("bench.targets", "vgfs-client,vgfs-http,hdfs"),
         System.getProperty("bench.httpClient", "vertx").trim());
@@ -111,6 +114,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         .put("flushBetween", flushBetween)
         .put("chunkSize", chunkSize)
         .put("gatewayJvmFlags", new io.vertx.core.json.JsonArray(gatewayJvmFlags))
+        .put("gatewayEnv", new io.vertx.core.json.JsonArray(gatewayEnv))
         .put("chunkserverJvmFlags", new io.vertx.core.json.JsonArray(chunkserverJvmFlags))
         .put("targets", new io.vertx.core.json.JsonArray(targets)).put("httpClient", httpClient);
   }

@@ -83,8 +83,13 @@ final class VgfsSystem implements AutoCloseable {
       cs.awaitReady(120_000);
     }
     for (String level : config.levels()) {
-      ProcessCluster.Proc gw = processes.gateway("gateway-" + level, config.gatewayJvmFlags(),
-          "--durability", level);
+      Map<String, String> env = new java.util.HashMap<>();
+      for (String kv : config.gatewayEnv()) {
+        String[] p = kv.split("=", 2);
+        env.put(p[0], p.length > 1 ? p[1] : "");
+      }
+      ProcessCluster.Proc gw = processes.start("gateway-" + level, "gateway",
+          config.gatewayJvmFlags(), env, "--http-port", "0", "--durability", level);
       gateways.put(level, gw);
       gw.awaitReady(120_000);
     }
@@ -168,6 +173,7 @@ final class VgfsSystem implements AutoCloseable {
         .put("flags", new JsonArray(List.of("--chunk-size", String.valueOf(config.chunkSize()),
             "--replication", "3", "--trash-retention", "0")))
         .put("gatewayJvmFlags", new JsonArray(config.gatewayJvmFlags()))
+        .put("gatewayEnv", new JsonArray(config.gatewayEnv()))
         .put("chunkserverJvmFlags", new JsonArray(config.chunkserverJvmFlags()))
         .put("gateways", gw)
         .put("clientDurability", "VgfsClientOptions.setDurability(SYNC|BUFFERED) per level")
