@@ -146,6 +146,16 @@ public class GatewayVerticle extends VerticleBase {
     return PathRules.file(PathRules.urlDecode(raw.substring(FILES.length())));
   }
 
+  // A directory's path as it ends in the URL: {dir}/, never the root.
+  private static String directoryPath(RoutingContext ctx) {
+    String raw = ctx.request().path();
+    String dir = PathRules.prefix(PathRules.urlDecode(raw.substring(FILES.length())));
+    if (dir.isEmpty()) {
+      throw new VgfsException(ErrorCode.INVALID_PATH, "the root cannot be renamed");
+    }
+    return dir;
+  }
+
   private void upload(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     String path;
@@ -237,19 +247,19 @@ public class GatewayVerticle extends VerticleBase {
 
   // POST /api/v1/files/{path}?append | ?rename-to=new[&overwrite=true]
   private void post(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    // {dir}/?rename-to names a directory only, even where a file has the same name without '/'.
+    boolean directory = req.getParam("rename-to") != null && req.path().endsWith("/");
     String path;
     try {
-      path = filePath(ctx);
+      path = directory ? directoryPath(ctx) : filePath(ctx);
     } catch (VgfsException e) {
       HttpErrors.refuseUpload(ctx, e);
       return;
     }
-    HttpServerRequest req = ctx.request();
     if (req.getParam("rename-to") != null) {
       String raw = req.getParam("rename-to");
-      boolean directory = req.path().endsWith("/");
-      client.rename(directory ? path + "/" : path, raw,
-              Boolean.parseBoolean(req.getParam("overwrite", "false")))
+      client.rename(path, raw, Boolean.parseBoolean(req.getParam("overwrite", "false")))
           .onSuccess(n -> json(ctx.response(), 200, new JsonObject().put("from", path)
               .put("to", raw).put("moved", n)))
           .onFailure(t -> HttpErrors.send(ctx, t));
@@ -382,6 +392,12 @@ public class GatewayVerticle extends VerticleBase {
       path = filePath(ctx);
     } catch (VgfsException e) {
       HttpErrors.send(ctx, e);
+      return;
+    }
+    if (ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH) != null) {
+      // Ignoring a precondition would delete what the caller meant to keep.
+      HttpErrors.send(ctx.response(), ErrorCode.BAD_REQUEST,
+          "If-None-Match is not supported on DELETE; use If-Match: <etag>");
       return;
     }
     client.delete(path, ctx.request().getHeader(HttpHeaders.IF_MATCH))

@@ -200,6 +200,21 @@ class FileOpsIT {
     assertThat(errors).isEmpty();
     assertThat(await(fs.list("ren/old/")).files()).isEmpty();
     assertThat(await(fs.list("ren/new/")).files()).hasSize(100);
+    // {dir}/ names the directory only, although a file "ren/new" sits beside it.
+    await(fs.write("ren/new", Buffer.buffer("a file, not the directory")));
+    HttpResponse<byte[]> back = http("POST",
+        cluster.url("/api/v1/files/ren/new/?rename-to=ren/back/"), new byte[0]);
+    assertThat(back.statusCode()).as(new String(back.body())).isEqualTo(200);
+    JsonObject backJson = new JsonObject(Buffer.buffer(back.body()));
+    assertThat(backJson.getString("from")).isEqualTo("ren/new/");
+    assertThat(backJson.getInteger("moved")).isEqualTo(100);
+    assertThat(await(fs.readAll("ren/back/f7")).toString()).isEqualTo("content 7");
+    assertThat(await(fs.readAll("ren/new")).toString()).isEqualTo("a file, not the directory");
+    HttpResponse<byte[]> root = http("POST", cluster.url("/api/v1/files/?rename-to=elsewhere"),
+        new byte[0]);
+    assertThat(root.statusCode()).isEqualTo(400);
+    assertThat(new JsonObject(Buffer.buffer(root.body())).getString("error"))
+        .isEqualTo("INVALID_PATH");
     // Conflicts: 409 unless overwrite.
     await(fs.write("ren/a", Buffer.buffer("a")));
     await(fs.write("ren/b", Buffer.buffer("b")));
@@ -227,6 +242,12 @@ class FileOpsIT {
         "If-Match", "\"bad\"").statusCode()).isEqualTo(412);
     assertThat(http("POST", cluster.url("/api/v1/files/cond/f?append"), "x".getBytes(),
         "If-Match", "\"bad\"").statusCode()).isEqualTo(412);
+    // A precondition DELETE does not evaluate is refused, not ignored.
+    HttpResponse<byte[]> noneMatch = http("DELETE", cluster.url("/api/v1/files/cond/f"), null,
+        "If-None-Match", "*");
+    assertThat(noneMatch.statusCode()).isEqualTo(400);
+    assertThat(new JsonObject(Buffer.buffer(noneMatch.body())).getString("error"))
+        .isEqualTo("BAD_REQUEST");
     assertThat(await(fs.readAll("cond/f")).toString()).isEqualTo("one");
     // The editor holding the current tag wins; the one with the old tag then loses.
     HttpResponse<byte[]> ok = http("PUT", cluster.url("/api/v1/files/cond/f"), "two".getBytes(),
