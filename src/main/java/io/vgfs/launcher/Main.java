@@ -37,6 +37,7 @@ public final class Main {
     System.setProperty("vertx.logger-delegate-factory-class-name",
         "io.vertx.core.logging.SLF4JLogDelegateFactory");
     System.setProperty("hazelcast.logging.type", "slf4j");
+    NettyAllocator.choosePooled();
     CommandLine cli = commandLine();
     ParseResult parsed;
     try {

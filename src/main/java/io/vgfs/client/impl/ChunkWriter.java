@@ -72,7 +72,7 @@ final class ChunkWriter {
     int n = data.length();
     while (pos < n) {
       if (block == null && n - pos >= Frames.BLOCK_SIZE) {
-        sendBlock(data.slice(pos, pos + Frames.BLOCK_SIZE)); // whole block: no copy
+        sendBlock(data.slice(pos, pos + Frames.BLOCK_SIZE)); // whole block: copied only to the socket
         pos += Frames.BLOCK_SIZE;
         continue;
       }
@@ -93,7 +93,7 @@ final class ChunkWriter {
     int blockCrc = Crc32c.of(b);
     crc = Crc32c.combine(crc, blockCrc, b.length());
     length += b.length();
-    channel.send(Frames.encode(FrameType.DATA, b, blockCrc));
+    channel.sendDataCopy(b, blockCrc);
   }
 
   boolean writeQueueFull() {

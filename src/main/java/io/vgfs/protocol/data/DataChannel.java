@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
@@ -98,6 +99,22 @@ public final class DataChannel {
   public Future<Void> sendData(ByteBuf payload, int crc) {
     socket.write(Frames.header(FrameType.DATA, payload.readableBytes(), crc));
     return ((NetSocketInternal) socket).writeMessage(payload);
+  }
+
+  /**
+   * Sends a DATA frame whose payload is anywhere (typically a caller's heap buffer): header and
+   * payload are copied once into one direct buffer from the socket's allocator. That is the copy
+   * the socket would make of a heap buffer anyway; handing it a composite of header and payload
+   * instead made Netty first merge the two into a fresh, zeroed heap array.
+   */
+  public Future<Void> sendDataCopy(Buffer payload, int crc) {
+    NetSocketInternal s = (NetSocketInternal) socket;
+    ByteBuf src = ((BufferInternal) payload).getByteBuf();
+    int length = src.readableBytes();
+    ByteBuf out = s.channelHandlerContext().alloc().directBuffer(Frames.HEADER_SIZE + length);
+    Frames.writeHeader(out, FrameType.DATA, length, crc);
+    out.writeBytes(src, src.readerIndex(), length);
+    return s.writeMessage(out);
   }
 
   public boolean writeQueueFull() {

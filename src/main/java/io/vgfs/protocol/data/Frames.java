@@ -1,5 +1,6 @@
 package io.vgfs.protocol.data;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
@@ -39,6 +40,12 @@ public final class Frames {
 
   public static Buffer encode(FrameType type, JsonObject json) {
     return encode(type, json.toBuffer());
+  }
+
+  /** Writes the 12-byte header of a frame to {@code out}. */
+  public static void writeHeader(ByteBuf out, FrameType type, int payloadLength, int crc) {
+    out.writeByte(MAGIC).writeByte(VERSION).writeByte(type.code()).writeByte(0)
+        .writeInt(payloadLength).writeInt(crc);
   }
 
   /** The 12-byte header alone. */
