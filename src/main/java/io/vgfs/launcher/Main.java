@@ -38,6 +38,8 @@ public final class Main {
         "io.vertx.core.logging.SLF4JLogDelegateFactory");
     System.setProperty("hazelcast.logging.type", "slf4j");
     NettyAllocator.choosePooled();
+    org.slf4j.LoggerFactory.getLogger(Main.class).info("Netty buffers: {}",
+        NettyAllocator.inEffect());
     CommandLine cli = commandLine();
     ParseResult parsed;
     try {

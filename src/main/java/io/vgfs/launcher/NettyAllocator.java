@@ -24,4 +24,9 @@ final class NettyAllocator {
       System.setProperty(PROPERTY, "pooled");
     }
   }
+
+  /** The allocator Netty's channels use in this JVM, for the start-up log. */
+  static String inEffect() {
+    return io.netty.buffer.ByteBufAllocator.DEFAULT.getClass().getSimpleName();
+  }
 }

@@ -35,6 +35,9 @@ class ProcessClusterIT {
         p.awaitReady(60_000);
       }
       gw.awaitReady(60_000);
+      // Small-heap servers must not fall back to Netty's per-read allocations (NettyAllocator).
+      assertThat(gw.fullLog()).contains("Netty buffers: PooledByteBufAllocator");
+      assertThat(cs[0].fullLog()).contains("Netty buffers: PooledByteBufAllocator");
       String base = "http://127.0.0.1:" + ProcessCluster.httpPort(gw);
       TestSupport.poll(30_000, () -> http("GET", base + "/health", null).statusCode() == 200,
           "gateway health");
