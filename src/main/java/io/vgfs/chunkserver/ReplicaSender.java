@@ -14,7 +14,6 @@ import io.vgfs.protocol.data.DataChannel;
 import io.vgfs.protocol.data.DataChannelPool;
 import io.vgfs.protocol.data.ErrorFrame;
 import io.vgfs.protocol.data.FrameType;
-import io.vgfs.protocol.data.Frames;
 import io.vgfs.protocol.data.ReplicaException;
 import io.vgfs.protocol.data.WriteEnd;
 import io.vgfs.protocol.data.WriteOpen;
@@ -110,7 +109,7 @@ final class ReplicaSender {
         done.tryFail(new CorruptReplicaException(chunkId, pos));
         return;
       }
-      ch.send(Frames.encode(FrameType.DATA, block, blockCrc));
+      ch.sendDataCopy(block, blockCrc);
       int next = Crc32c.combine(crc, blockCrc, len);
       if (ch.writeQueueFull()) {
         ch.drainHandler(v -> sendBlock(chunkId, meta, file, ch, index + 1, next, done));

@@ -38,8 +38,6 @@ public final class Main {
         "io.vertx.core.logging.SLF4JLogDelegateFactory");
     System.setProperty("hazelcast.logging.type", "slf4j");
     NettyAllocator.choosePooled();
-    org.slf4j.LoggerFactory.getLogger(Main.class).info("Netty buffers: {}",
-        NettyAllocator.inEffect());
     CommandLine cli = commandLine();
     ParseResult parsed;
     try {
@@ -74,6 +72,8 @@ public final class Main {
       System.exit(2);
       return;
     }
+    org.slf4j.LoggerFactory.getLogger(Main.class).info("Netty buffers: {}",
+        NettyAllocator.inEffect());
     run(role, settings);
   }
 

@@ -29,8 +29,9 @@ public final class Frames {
   }
 
   /**
-   * A frame whose payload CRC the caller already knows (a data block's checksum): the payload is
-   * not copied, header and payload go out together as one composite buffer.
+   * A frame whose payload CRC the caller already knows: the payload is not copied, header and
+   * payload go out together as one composite buffer. Data blocks bound for a socket go through
+   * {@link DataChannel#sendDataCopy} instead, which copies them once into direct memory.
    */
   public static Buffer encode(FrameType type, Buffer payload, int crc) {
     Buffer header = header(type, payload.length(), crc);
@@ -50,9 +51,9 @@ public final class Frames {
 
   /** The 12-byte header alone. */
   public static Buffer header(FrameType type, int payloadLength, int crc) {
-    return Buffer.buffer(HEADER_SIZE)
-        .appendByte(MAGIC).appendByte(VERSION).appendByte((byte) type.code()).appendByte((byte) 0)
-        .appendInt(payloadLength).appendInt(crc);
+    ByteBuf out = Unpooled.buffer(HEADER_SIZE, HEADER_SIZE);
+    writeHeader(out, type, payloadLength, crc);
+    return BufferInternal.buffer(out);
   }
 
   /** The largest payload a frame of this type may carry. */
