@@ -60,15 +60,15 @@ class AppendIT {
   private void start(String chunkSize) {
     pc = new ProcessCluster(dir, "--chunk-size", chunkSize, "--heartbeat-interval", "500ms",
         "--dead-after", "3");
-    pc.master("master").awaitReady(60_000);
+    pc.master("master").awaitReady();
     for (int i = 1; i <= 4; i++) {
       ProcessCluster.Proc p = pc.chunkserver("cs" + i);
-      p.awaitReady(60_000);
+      p.awaitReady();
       servers.put(ProcessCluster.readyField(p, "id"), p);
     }
     for (int i = 1; i <= 2; i++) {
       ProcessCluster.Proc gw = pc.gateway("gw" + i, List.of());
-      gw.awaitReady(60_000);
+      gw.awaitReady();
       gateways.add("http://127.0.0.1:" + ProcessCluster.httpPort(gw));
     }
     TestSupport.poll(30_000, () -> http("GET", gateways.get(0) + "/health", null)

@@ -106,10 +106,10 @@ class ComposeTopologyIT {
       ProcessCluster.Proc master2 = pc.start("master2", "master", JVM,
           with(compose, "VGFS_DATA_DIR", pc.dataDir("master2").toString()),
           "--cluster-port", String.valueOf(master2Port));
-      master1.awaitReady(60_000);
-      master2.awaitReady(60_000);
+      master1.awaitReady();
+      master2.awaitReady();
       for (ProcessCluster.Proc p : lite) {
-        p.awaitReady(90_000);
+        p.awaitReady();
       }
       System.out.printf("all ready %.1f s after the masters started%n", secondsSince(mastersStarted));
       for (ProcessCluster.Proc cs : chunkservers) {
@@ -136,7 +136,7 @@ class ComposeTopologyIT {
       int port5 = base + 7;
       ProcessCluster.Proc fifth = chunkserver(pc, compose, "chunkserver-5", port5);
       dataPorts.put("chunkserver-5", port5);
-      fifth.awaitReady(60_000);
+      fifth.awaitReady();
       assertThat(ProcessCluster.readyField(fifth, "data-port")).isEqualTo(String.valueOf(port5));
       awaitCluster(url, 5, dataPorts);
 

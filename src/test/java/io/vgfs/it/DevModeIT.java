@@ -38,7 +38,7 @@ class DevModeIT {
       ProcessCluster.Proc dev = pc.start("dev", "dev", List.of(), Map.of(),
           "--data-dir", data.toString(), "--http-port", "0", "--chunk-size", "256KiB",
           "--chunkservers", "4", "--replication", "3");
-      dev.awaitReady(90_000);
+      dev.awaitReady();
       assertThat(dev.readyLine()).contains("vgfs dev ready: http://").contains("chunkservers=4")
           .contains("chunk-size=256KiB").contains("replication=3");
       String base = "http://127.0.0.1:" + ProcessCluster.httpPort(dev);
@@ -71,7 +71,7 @@ class DevModeIT {
 
       dev.kill9();
       dev.restart();
-      dev.awaitReady(90_000);
+      dev.awaitReady();
       String again = "http://127.0.0.1:" + ProcessCluster.httpPort(dev);
       TestSupport.poll(30_000, () -> http("GET", again + "/health", null).statusCode() == 200,
           "dev health after restart");

@@ -35,12 +35,12 @@ class LargeFileIT {
   @DisplayName("2 GiB up and down through a -Xmx128m gateway, byte for byte")
   void twoGigabytesThroughSmallHeap() throws Exception {
     try (ProcessCluster pc = new ProcessCluster(dir)) {
-      pc.master("master").awaitReady(60_000);
+      pc.master("master").awaitReady();
       for (int i = 1; i <= 3; i++) {
-        pc.chunkserver("cs" + i).awaitReady(60_000);
+        pc.chunkserver("cs" + i).awaitReady();
       }
       ProcessCluster.Proc gw = pc.gateway("gateway", List.of("-Xmx128m", "-XX:+UseSerialGC"));
-      gw.awaitReady(60_000);
+      gw.awaitReady();
       String url = "http://127.0.0.1:" + ProcessCluster.httpPort(gw) + "/api/v1/files/big/2g.bin";
       TestSupport.poll(30_000, () -> TestSupport.http("GET", url.replace("/api/v1/files/big/2g.bin",
           "/health"), null).statusCode() == 200, "health");

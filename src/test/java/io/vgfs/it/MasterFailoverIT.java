@@ -61,15 +61,15 @@ class MasterFailoverIT {
         "--cold-start-wait", "3s");
     for (String name : List.of("m1", "m2")) {
       ProcessCluster.Proc m = pc.master(name);
-      m.awaitReady(60_000);
+      m.awaitReady();
       masters.put(ProcessCluster.readyField(m, "id"), m);
     }
     for (int i = 1; i <= 3; i++) {
       chunkservers.add(pc.chunkserver("cs" + i));
     }
     ProcessCluster.Proc gw = pc.gateway("gateway", List.of());
-    chunkservers.forEach(p -> p.awaitReady(60_000));
-    gw.awaitReady(60_000);
+    chunkservers.forEach(p -> p.awaitReady());
+    gw.awaitReady();
     base = "http://127.0.0.1:" + ProcessCluster.httpPort(gw);
     awaitHealthyWithStandby();
   }
@@ -269,7 +269,7 @@ class MasterFailoverIT {
         p.restart();
       }
       ProcessCluster.Proc gw = pc.byName().get("gateway");
-      pc.byName().values().forEach(p -> p.awaitReady(60_000));
+      pc.byName().values().forEach(p -> p.awaitReady());
       base = "http://127.0.0.1:" + ProcessCluster.httpPort(gw);
       TestSupport.poll(60_000, () -> http("GET", base + "/health", null).statusCode() == 200,
           "the restarted cluster to be healthy");

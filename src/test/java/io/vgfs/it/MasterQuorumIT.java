@@ -59,7 +59,7 @@ class MasterQuorumIT {
         "--cold-start-wait", "3s", "--master-quorum", "2");
     for (String name : List.of("m1", "m2", "m3")) {
       ProcessCluster.Proc m = pc.master(name);
-      m.awaitReady(60_000);
+      m.awaitReady();
       masters.put(ProcessCluster.readyField(m, "id"), m);
     }
     List<ProcessCluster.Proc> chunkservers = new ArrayList<>();
@@ -67,8 +67,8 @@ class MasterQuorumIT {
       chunkservers.add(pc.chunkserver("cs" + i));
     }
     ProcessCluster.Proc gw = pc.gateway("gateway", List.of());
-    chunkservers.forEach(p -> p.awaitReady(60_000));
-    gw.awaitReady(60_000);
+    chunkservers.forEach(p -> p.awaitReady());
+    gw.awaitReady();
     base = "http://127.0.0.1:" + ProcessCluster.httpPort(gw);
     TestSupport.poll(90_000, () -> {
       JsonObject st = status();
@@ -122,7 +122,7 @@ class MasterQuorumIT {
       //    one that was active last (its log goes furthest) leads.
       long back = System.nanoTime();
       first.restart();
-      first.awaitReady(60_000);
+      first.awaitReady();
       TestSupport.poll(60_000, () -> load.firstAckStartedAfter(back) != Long.MAX_VALUE,
           () -> "a write accepted once the quorum is back; refusals "
               + load.refusals.subList(Math.max(0, load.refusals.size() - 3), load.refusals.size()));
@@ -136,7 +136,7 @@ class MasterQuorumIT {
       //    partition looks like from the active's side until the heartbeat time-out): the active
       //    acknowledges nothing started from then on, and steps down once they are removed.
       third.restart();
-      third.awaitReady(60_000);
+      third.awaitReady();
       TestSupport.poll(60_000, () -> status().getJsonArray("masters").stream()
           .map(o -> (JsonObject) o).filter(m -> m.getBoolean("inSync", false)).count() == 2,
           "two standbys in sync again");

@@ -18,6 +18,14 @@ import java.util.regex.Pattern;
  */
 public final class ProcessCluster implements AutoCloseable {
 
+  /**
+   * How long a process may take to print its ready line. Usually 5-15 s; but a chunkserver or
+   * gateway whose join hangs on a saturated host gives up after 30 s and joins again, for up to
+   * two minutes (the launcher's join retry window), and a test that waits less fails on a slow
+   * path that the product is built to survive.
+   */
+  public static final long READY_TIMEOUT_MS = 150_000;
+
   private static final Pattern HTTP = Pattern.compile("http://[^:]+:(\\d+)");
 
   /** One started process. */
@@ -63,13 +71,18 @@ public final class ProcessCluster implements AutoCloseable {
       }
     }
 
+    /** Waits up to {@link #READY_TIMEOUT_MS} for the ready line. */
+    public void awaitReady() {
+      awaitReady(READY_TIMEOUT_MS);
+    }
+
     public void awaitReady(long timeoutMs) {
       TestSupport.poll(timeoutMs, () -> {
         if (!process.isAlive()) {
           throw new AssertionError(name + " exited with " + process.exitValue() + "; log:\n" + tail());
         }
         return readyLine() != null;
-      }, name + " to print its ready line");
+      }, () -> name + " (pid " + pid() + ") to print its ready line; its log ends:\n" + tail());
     }
 
     public void kill9() {

@@ -27,14 +27,14 @@ class ProcessClusterIT {
     try (ProcessCluster pc = new ProcessCluster(dir, "--chunk-size", "1MiB",
         "--heartbeat-interval", "500ms", "--dead-after", "3")) {
       ProcessCluster.Proc master = pc.master("master");
-      master.awaitReady(60_000);
+      master.awaitReady();
       assertThat(master.readyLine()).contains("role=active");
       ProcessCluster.Proc[] cs = {pc.chunkserver("cs1"), pc.chunkserver("cs2"), pc.chunkserver("cs3")};
       ProcessCluster.Proc gw = pc.gateway("gateway", List.of());
       for (ProcessCluster.Proc p : cs) {
-        p.awaitReady(60_000);
+        p.awaitReady();
       }
-      gw.awaitReady(60_000);
+      gw.awaitReady();
       // Small-heap servers must not fall back to Netty's per-read allocations (NettyAllocator).
       assertThat(gw.fullLog()).contains("Netty buffers: PooledByteBufAllocator");
       assertThat(cs[0].fullLog()).contains("Netty buffers: PooledByteBufAllocator");
@@ -83,7 +83,7 @@ class ProcessClusterIT {
 
       // The master restarted from its log still has the file, and the refused write is absent.
       master.restart();
-      master.awaitReady(60_000);
+      master.awaitReady();
       assertThat(master.readyLine()).contains("role=active");
       TestSupport.poll(30_000, () -> http("GET", base + "/api/v1/files/proc/test.bin", null)
           .statusCode() == 200, "the file to be readable after the master's restart");

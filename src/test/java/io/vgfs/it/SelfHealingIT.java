@@ -64,12 +64,12 @@ class SelfHealingIT {
         "500ms", "--dead-after", "3", "--repair-rate", "0", "--scrub-pause", "1s"));
     all.addAll(List.of(flags));
     pc = new ProcessCluster(dir, all.toArray(String[]::new));
-    pc.master("master").awaitReady(60_000);
+    pc.master("master").awaitReady();
     for (int i = 1; i <= chunkservers; i++) {
       addServer("cs" + i);
     }
     ProcessCluster.Proc gw = pc.gateway("gateway", List.of());
-    gw.awaitReady(60_000);
+    gw.awaitReady();
     base = "http://127.0.0.1:" + ProcessCluster.httpPort(gw);
     member = await(Cluster.start(pc.memberSettings(), false));
     TestSupport.poll(30_000, () -> status().getInteger("liveChunkservers") == chunkservers,
@@ -78,7 +78,7 @@ class SelfHealingIT {
 
   private String addServer(String name) {
     ProcessCluster.Proc p = pc.chunkserver(name);
-    p.awaitReady(60_000);
+    p.awaitReady();
     String id = ProcessCluster.readyField(p, "id");
     servers.put(id, p);
     return id;
@@ -223,7 +223,7 @@ class SelfHealingIT {
     files.remove("heal/f7");
     TestSupport.poll(30_000, () -> status().getInteger("trashedFiles") == 0, "the trash purged");
     away.restart();
-    away.awaitReady(60_000);
+    away.awaitReady();
     long restarted = System.nanoTime();
     while (System.nanoTime() - restarted < 3_000_000_000L) {
       readAllBack(); // never the old bytes, while the old replicas are still on its disk

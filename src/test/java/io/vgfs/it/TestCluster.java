@@ -182,7 +182,9 @@ public final class TestCluster implements AutoCloseable {
   /** A base port with {@code n} consecutive free ports after it. */
   static int freePortRange(int n) {
     for (int attempt = 0; attempt < 100; attempt++) {
-      int base = ThreadLocalRandom.current().nextInt(20_000, 50_000);
+      // Below Linux's ephemeral range (32768 up): an outgoing connection of any process could
+      // otherwise take a port of the range between this check and the member binding it.
+      int base = ThreadLocalRandom.current().nextInt(10_000, 32_000 - n);
       List<ServerSocket> held = new ArrayList<>();
       try {
         for (int p = base; p < base + n; p++) {
