@@ -38,6 +38,7 @@ public final class Main {
         "io.vertx.core.logging.SLF4JLogDelegateFactory");
     System.setProperty("hazelcast.logging.type", "slf4j");
     NettyAllocator.choosePooled();
+    CommonPool.ensureParallel();
     CommandLine cli = commandLine();
     ParseResult parsed;
     try {
@@ -72,8 +73,8 @@ public final class Main {
       System.exit(2);
       return;
     }
-    org.slf4j.LoggerFactory.getLogger(Main.class).info("Netty buffers: {}",
-        NettyAllocator.inEffect());
+    org.slf4j.LoggerFactory.getLogger(Main.class).info("Netty buffers: {}; common pool: {} threads",
+        NettyAllocator.inEffect(), CommonPool.inEffect());
     run(role, settings);
   }
 
@@ -93,7 +94,6 @@ public final class Main {
       System.exit(2);
       return;
     }
-    CountDownLatch done = new CountDownLatch(1);
     ready.onComplete(ar -> {
       if (ar.succeeded()) {
         System.out.println(ar.result());
@@ -108,7 +108,6 @@ public final class Main {
         });
         Runtime.getRuntime().halt(1);
       }
-      done.countDown();
     });
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       Cluster.Node node = CURRENT.get();
@@ -122,6 +121,22 @@ public final class Main {
         }
       }
     }, "vgfs-shutdown"));
+    awaitExit();
+  }
+
+  /**
+   * Keeps the main thread until the JVM exits (a signal runs the shutdown hook; a failed start
+   * halts), as nothing else is sure to keep it alive meanwhile: a chunkserver or gateway joins the
+   * cluster on the common fork-join pool, whose threads are daemons, and a master that steps down
+   * closes its Vert.x before starting the next. Without this such a process ended at once with
+   * status 0 on hosts of three or more cores.
+   */
+  private static void awaitExit() {
+    try {
+      new CountDownLatch(1).await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static Future<String> dev(Settings s, Promise<Vertx> started) {

@@ -29,8 +29,12 @@ class ProcessClusterIT {
       ProcessCluster.Proc master = pc.master("master");
       master.awaitReady();
       assertThat(master.readyLine()).contains("role=active");
-      ProcessCluster.Proc[] cs = {pc.chunkserver("cs1"), pc.chunkserver("cs2"), pc.chunkserver("cs3")};
-      ProcessCluster.Proc gw = pc.gateway("gateway", List.of());
+      // cs3 and the gateway with the common pool of a 5-core host, whose threads are daemons:
+      // these processes once joined the cluster on it and exited with status 0 at once.
+      List<String> manyCores = List.of("-Djava.util.concurrent.ForkJoinPool.common.parallelism=4");
+      ProcessCluster.Proc[] cs = {pc.chunkserver("cs1"), pc.chunkserver("cs2"),
+          pc.chunkserver("cs3", manyCores)};
+      ProcessCluster.Proc gw = pc.gateway("gateway", manyCores);
       for (ProcessCluster.Proc p : cs) {
         p.awaitReady();
       }
@@ -38,6 +42,9 @@ class ProcessClusterIT {
       // Small-heap servers must not fall back to Netty's per-read allocations (NettyAllocator).
       assertThat(gw.fullLog()).contains("Netty buffers: PooledByteBufAllocator");
       assertThat(cs[0].fullLog()).contains("Netty buffers: PooledByteBufAllocator");
+      // Nor Hazelcast to a thread per map-operation callback, as with a one-thread common pool
+      // on a 2-core host (CommonPool).
+      assertThat(master.fullLog()).containsPattern("common pool: ([2-9]|\\d\\d+) threads");
       String base = "http://127.0.0.1:" + ProcessCluster.httpPort(gw);
       TestSupport.poll(30_000, () -> http("GET", base + "/health", null).statusCode() == 200,
           "gateway health");
