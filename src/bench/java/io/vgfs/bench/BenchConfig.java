@@ -40,6 +40,7 @@ import java.util.List;
  *                         those the ./vgfs launcher sets for a gateway)
  * @param chunkserverJvmFlags JVM flags of the chunkserver processes (default: those the ./vgfs
  *                         launcher gives a chunkserver); empty for the JVM's own heap sizing
+ * @param masterJvmFlags   JVM flags of the master process (default: none, as the ./vgfs launcher)
  * @param targets          which targets run: vgfs-client, vgfs-http, hdfs
  * @param httpClient       the benchmark's HTTP client for vgfs-http: {@code vertx} (Vert.x's
  *                         {@code HttpClient}) or {@code jdk} ({@code java.net.http}, which cost
@@ -51,7 +52,8 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
                           long memoryStreamSize, long limitSize, List<String> levels,
                           List<String> workloads, long settleMs, boolean flushBetween, long chunkSize,
                           List<String> gatewayJvmFlags, List<String> gatewayEnv,
-                          List<String> chunkserverJvmFlags, List<String> targets, String httpClient) {
+                          List<String> chunkserverJvmFlags, List<String> masterJvmFlags,
+                          List<String> targets, String httpClient) {
 
   public static BenchConfig fromSystemProperties() {
     List<Long> sizes = new ArrayList<>();
@@ -82,6 +84,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         list("bench.gatewayJvmFlags", "-Xmx128m,-XX:+UseSerialGC,-XX:TrimNativeHeapInterval=1000"),
         list("bench.gatewayEnv", ""),
         list("bench.chunkserverJvmFlags", "-Xmx512m"),
+        list("bench.masterJvmFlags", ""),
         list("bench.targets", "vgfs-client,vgfs-http,hdfs"),
         System.getProperty("bench.httpClient", "vertx").trim());
     if (!List.of("vertx", "jdk").contains(c.httpClient)) {
@@ -116,6 +119,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         .put("gatewayJvmFlags", new io.vertx.core.json.JsonArray(gatewayJvmFlags))
         .put("gatewayEnv", new io.vertx.core.json.JsonArray(gatewayEnv))
         .put("chunkserverJvmFlags", new io.vertx.core.json.JsonArray(chunkserverJvmFlags))
+        .put("masterJvmFlags", new io.vertx.core.json.JsonArray(masterJvmFlags))
         .put("targets", new io.vertx.core.json.JsonArray(targets)).put("httpClient", httpClient);
   }
 

@@ -75,7 +75,7 @@ final class VgfsSystem implements AutoCloseable {
    * defined in Hazelcast member attributes" (seen in the smoke runs).
    */
   private void launch() {
-    master = processes.master("master");
+    master = processes.master("master", config.masterJvmFlags());
     master.awaitReady(120_000);
     for (int i = 1; i <= 3; i++) {
       ProcessCluster.Proc cs = processes.chunkserver("cs" + i, config.chunkserverJvmFlags());
@@ -175,6 +175,7 @@ final class VgfsSystem implements AutoCloseable {
         .put("gatewayJvmFlags", new JsonArray(config.gatewayJvmFlags()))
         .put("gatewayEnv", new JsonArray(config.gatewayEnv()))
         .put("chunkserverJvmFlags", new JsonArray(config.chunkserverJvmFlags()))
+        .put("masterJvmFlags", new JsonArray(config.masterJvmFlags()))
         .put("gateways", gw)
         .put("clientDurability", "VgfsClientOptions.setDurability(SYNC|BUFFERED) per level")
         .put("clients", config.concurrency() + " VgfsClient instances, one event-loop context each")

@@ -141,7 +141,11 @@ public final class ProcessCluster implements AutoCloseable {
   }
 
   public Proc master(String name, String... flags) {
-    return start(name, List.of(), "master", "--data-dir", dir.resolve(name).toString(), flags);
+    return master(name, List.of(), flags);
+  }
+
+  public Proc master(String name, List<String> jvmFlags, String... flags) {
+    return start(name, jvmFlags, "master", "--data-dir", dir.resolve(name).toString(), flags);
   }
 
   public Proc chunkserver(String name, String... flags) {
