@@ -1,7 +1,6 @@
 package io.vgfs.chunkserver;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -66,9 +65,8 @@ final class ChunkWriteSession {
   private int chunkCrc;
   private boolean lastBlockSeen;
   private boolean ended;
-  private List<ByteBuf> small = new ArrayList<>(); // blocks held while the chunk is small
+  private List<Buffer> small = new ArrayList<>(); // blocks held while the chunk is small
   private int smallBytes;
-  private long smallBudget; // what the direct blocks of small hold of the DirectBudget
 
   ChunkWriteSession(Vertx vertx, ChunkStore store, DataChannelPool pool, WriteOpen open,
                     FrameDecoder upstream) {
@@ -105,10 +103,8 @@ final class ChunkWriteSession {
     file = new ChunkFileWriter(vertx, temp, open.durability() == Durability.SYNC);
     file.onDrain(this::maybeResume);
     file.onFailure(this::fail);
-    DirectBudget.SHARED.give(smallBudget); // the writer takes its own share of each block
-    smallBudget = 0;
-    for (ByteBuf b : small) {
-      file.add(b);
+    for (Buffer b : small) {
+      file.add(((BufferInternal) b).getByteBuf());
     }
     small = null;
   }
@@ -154,23 +150,15 @@ final class ChunkWriteSession {
     chunkCrc = Crc32c.combine(chunkCrc, frame.crc(), len);
     written += len;
     if (file == null) {
-      // Held until WRITE_END or until the chunk outgrows SMALL_CHUNK, in the network buffer while
-      // the DirectBudget allows (no copy, and none when the file is written); past it on the
-      // heap, so that many small chunks waiting for their fsyncs do not hold network memory.
-      ByteBuf block = frame.takePayload();
-      if (downstream != null) {
-        downstream.sendData(block.retainedDuplicate(), frame.crc());
-      }
-      if (block.isDirect() && DirectBudget.SHARED.tryTake(len)) {
-        smallBudget += len;
-      } else {
-        ByteBuf copy = Unpooled.buffer(len);
-        copy.writeBytes(block, block.readerIndex(), len);
-        block.release();
-        block = copy;
-      }
-      small.add(block);
+      // Held until WRITE_END or until the chunk outgrows SMALL_CHUNK: on the heap, so that many
+      // small chunks waiting for their fsyncs do not hold network buffers.
+      small.add(Buffer.buffer(len).appendBuffer(frame.payload())); // a heap copy
       smallBytes += len;
+      if (downstream != null) {
+        downstream.sendData(frame.takePayload(), frame.crc());
+      } else {
+        frame.release();
+      }
       if (smallBytes > SMALL_CHUNK) {
         openFile();
       }
@@ -213,20 +201,12 @@ final class ChunkWriteSession {
     boolean sync = open.durability() == Durability.SYNC;
     ChunkMeta meta = new ChunkMeta(open.version(), written, Frames.BLOCK_SIZE,
         Arrays.copyOf(crcs, blocks));
-    List<ByteBuf> held = small;
-    long heldBudget = smallBudget;
-    small = null; // the worker owns the blocks now: fail() must not free them under it
-    smallBudget = 0;
+    List<Buffer> held = small;
     Future<Void> local = file == null
         ? vertx.executeBlocking(() -> {
-          List<Buffer> data = new ArrayList<>(held.size());
-          held.forEach(b -> data.add(BufferInternal.buffer(b)));
-          store.commitSmall(open.chunkId(), data, meta, sync);
-          return (Void) null;
-        }, false).eventually(() -> {
-          releaseSmall(held, heldBudget);
-          return Future.succeededFuture();
-        })
+          store.commitSmall(open.chunkId(), held, meta, sync);
+          return null;
+        }, false)
         : file.finish().compose(v -> vertx.executeBlocking(() -> {
           store.commit(open.chunkId(), temp, meta, sync);
           return null;
@@ -270,21 +250,11 @@ final class ChunkWriteSession {
     }
     ChunkFileWriter f = file;
     if (f == null) {
-      if (small != null) {
-        releaseSmall(small, smallBudget);
-        small = null;
-        smallBudget = 0;
-      }
       return; // nothing reached the disk
     }
     f.abort().onComplete(ar -> vertx.executeBlocking(() -> {
       store.discard(temp);
       return null;
     }, false));
-  }
-
-  private static void releaseSmall(List<ByteBuf> blocks, long budget) {
-    blocks.forEach(ByteBuf::release);
-    DirectBudget.SHARED.give(budget);
   }
 }
