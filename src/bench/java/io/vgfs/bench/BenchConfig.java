@@ -41,6 +41,8 @@ import java.util.List;
  * @param chunkserverJvmFlags JVM flags of the chunkserver processes (default: those the ./vgfs
  *                         launcher gives a chunkserver); empty for the JVM's own heap sizing
  * @param masterJvmFlags   JVM flags of the master process (default: none, as the ./vgfs launcher)
+ * @param vgfsFlags        vgfs flags added to every vgfs process's ({@code --buffered-sync,1s}),
+ *                         to compare settings in the same way as the JVM flags
  * @param targets          which targets run: vgfs-client, vgfs-http, hdfs
  * @param httpClient       the benchmark's HTTP client for vgfs-http: {@code vertx} (Vert.x's
  *                         {@code HttpClient}) or {@code jdk} ({@code java.net.http}, which cost
@@ -53,7 +55,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
                           List<String> workloads, long settleMs, boolean flushBetween, long chunkSize,
                           List<String> gatewayJvmFlags, List<String> gatewayEnv,
                           List<String> chunkserverJvmFlags, List<String> masterJvmFlags,
-                          List<String> targets, String httpClient) {
+                          List<String> vgfsFlags, List<String> targets, String httpClient) {
 
   public static BenchConfig fromSystemProperties() {
     List<Long> sizes = new ArrayList<>();
@@ -85,6 +87,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         list("bench.gatewayEnv", ""),
         list("bench.chunkserverJvmFlags", "-Xmx512m"),
         list("bench.masterJvmFlags", ""),
+        list("bench.vgfsFlags", ""),
         list("bench.targets", "vgfs-client,vgfs-http,hdfs"),
         System.getProperty("bench.httpClient", "vertx").trim());
     if (!List.of("vertx", "jdk").contains(c.httpClient)) {
@@ -120,6 +123,7 @@ public record BenchConfig(Path dir, long largeFile, int smallFiles, List<Long> s
         .put("gatewayEnv", new io.vertx.core.json.JsonArray(gatewayEnv))
         .put("chunkserverJvmFlags", new io.vertx.core.json.JsonArray(chunkserverJvmFlags))
         .put("masterJvmFlags", new io.vertx.core.json.JsonArray(masterJvmFlags))
+        .put("vgfsFlags", new io.vertx.core.json.JsonArray(vgfsFlags))
         .put("targets", new io.vertx.core.json.JsonArray(targets)).put("httpClient", httpClient);
   }
 

@@ -58,6 +58,7 @@ final class VgfsSystem implements AutoCloseable {
   static VgfsSystem start(BenchConfig config, Path dir) {
     List<String> flags = new ArrayList<>(BASE_FLAGS);
     flags.addAll(List.of("--chunk-size", String.valueOf(config.chunkSize())));
+    flags.addAll(config.vgfsFlags());
     VgfsSystem s = new VgfsSystem(config, new ProcessCluster(dir, flags.toArray(String[]::new)));
     try {
       s.launch();
@@ -176,6 +177,7 @@ final class VgfsSystem implements AutoCloseable {
         .put("gatewayEnv", new JsonArray(config.gatewayEnv()))
         .put("chunkserverJvmFlags", new JsonArray(config.chunkserverJvmFlags()))
         .put("masterJvmFlags", new JsonArray(config.masterJvmFlags()))
+        .put("vgfsFlags", new JsonArray(config.vgfsFlags()))
         .put("gateways", gw)
         .put("clientDurability", "VgfsClientOptions.setDurability(SYNC|BUFFERED) per level")
         .put("clients", config.concurrency() + " VgfsClient instances, one event-loop context each")

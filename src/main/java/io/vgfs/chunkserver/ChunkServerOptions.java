@@ -17,9 +17,11 @@ import java.nio.file.Path;
  * @param scrubRate        bytes per second the scrubber verifies (0: no scrubbing)
  * @param scrubPauseMs     pause between two scrub passes
  * @param repairRate       bytes per second this server sends when copying replicas (0: no limit)
+ * @param bufferedSyncMs   interval between the syncs that make chunks acknowledged as BUFFERED
+ *                         durable
  */
 public record ChunkServerOptions(Path dataDir, String bindHost, String publicHost, int port,
                                  String rack, long heartbeatMs, long capacity,
                                  long reportIntervalMs, long scrubRate, long scrubPauseMs,
-                                 long repairRate) {
+                                 long repairRate, long bufferedSyncMs) {
 }

@@ -35,9 +35,6 @@ public class ChunkServerVerticle extends VerticleBase {
   private long syncTimer = -1;
   private boolean syncRunning;
 
-  /** How often chunks acknowledged as BUFFERED are made durable (one syncfs for all of them). */
-  private static final long BUFFERED_SYNC_MS = 1_000;
-
   private final ServingStats stats = new ServingStats();
 
   public ChunkServerVerticle(ChunkServerOptions options) {
@@ -71,7 +68,10 @@ public class ChunkServerVerticle extends VerticleBase {
         scrubber = new Scrubber(vertx, store, options.scrubRate(), options.scrubPauseMs());
         scrubber.start();
       }
-      syncTimer = vertx.setPeriodic(BUFFERED_SYNC_MS, id -> syncBuffered());
+      // Chunks acknowledged as BUFFERED are made durable by one syncfs for all of them. Often
+      // rather than seldom: a second's worth of small files from three replicas on one disk is a
+      // burst that held the master's log fsyncs up for 80 ms (BENCHMARKS.md, 2026-12-07).
+      syncTimer = vertx.setPeriodic(Math.max(10, options.bufferedSyncMs()), id -> syncBuffered());
       master = new MasterLink(vertx, store, fence, options, s.actualPort(),
           () -> scrubber == null ? new JsonObject() : scrubber.stats());
       return master.start();
@@ -91,7 +91,7 @@ public class ChunkServerVerticle extends VerticleBase {
     }, false).onComplete(ar -> {
       syncRunning = false;
       if (ar.failed()) {
-        log.warn("syncing buffered chunks failed (retried in {} ms): {}", BUFFERED_SYNC_MS,
+        log.warn("syncing buffered chunks failed (retried in {} ms): {}", options.bufferedSyncMs(),
             ar.cause().toString());
       }
     });

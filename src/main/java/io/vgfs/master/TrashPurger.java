@@ -28,6 +28,7 @@ final class TrashPurger {
   private final long retentionMs;
   private final BooleanSupplier serving;
   private boolean purging;
+  private long purgedInRun; // batches that follow each other are logged as one line
 
   /**
    * @param serving whether this master still serves; a term that ended starts no further batch
@@ -46,6 +47,7 @@ final class TrashPurger {
     }
     List<Trash.Entry> old = trash.expired(System.currentTimeMillis() - retentionMs, BATCH);
     if (old.isEmpty()) {
+      logRun();
       return;
     }
     purging = true;
@@ -55,10 +57,23 @@ final class TrashPurger {
     }
     Future.join(new ArrayList<>(done)).onComplete(ar -> {
       purging = false;
-      log.info("purged {} deleted files past their retention", old.size());
+      purgedInRun += done.stream().filter(Future::succeeded).count();
       if (ar.succeeded() && old.size() == BATCH && serving.getAsBoolean()) {
         tick();
+        return;
       }
+      if (ar.failed()) {
+        log.warn("purging deleted files failed (retried at the next tick): {}",
+            ar.cause().toString());
+      }
+      logRun();
     });
+  }
+
+  private void logRun() {
+    if (purgedInRun > 0) {
+      log.info("purged {} deleted files past their retention", purgedInRun);
+      purgedInRun = 0;
+    }
   }
 }

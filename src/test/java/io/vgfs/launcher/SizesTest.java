@@ -155,6 +155,19 @@ class SizesTest {
     }
 
     @Test
+    @DisplayName("the chunkserver's buffered-sync interval comes from its setting, 200 ms by default")
+    void bufferedSync() {
+      Path dir = Path.of("data");
+      assertThat(Roles.chunkServerOptions(new Settings(Map.of(), Map.of(), null), dir, 0)
+          .bufferedSyncMs()).isEqualTo(200);
+      assertThat(Roles.chunkServerOptions(new Settings(flags(Setting.BUFFERED_SYNC, "1s"),
+          Map.of(), null), dir, 0).bufferedSyncMs()).isEqualTo(1000);
+      assertThat(Roles.chunkServerOptions(new Settings(Map.of(),
+          Map.of(Setting.BUFFERED_SYNC.env(), "50ms"), null), dir, 0).bufferedSyncMs())
+          .isEqualTo(50);
+    }
+
+    @Test
     @DisplayName("settings resolve independently of one another")
     void independent() {
       Map<String, String> env = Map.of(Setting.CHUNK_SIZE.env(), "1MiB");
