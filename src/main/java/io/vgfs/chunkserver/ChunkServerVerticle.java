@@ -70,7 +70,7 @@ public class ChunkServerVerticle extends VerticleBase {
       }
       // Chunks acknowledged as BUFFERED are made durable by one syncfs for all of them. Often
       // rather than seldom: a second's worth of small files from three replicas on one disk is a
-      // burst that held the master's log fsyncs up for 80 ms (BENCHMARKS.md, 2026-12-07).
+      // burst that held the master's log fsyncs up for up to 0.1 s (BENCHMARKS.md, 2026-12-07).
       syncTimer = vertx.setPeriodic(Math.max(10, options.bufferedSyncMs()), id -> syncBuffered());
       master = new MasterLink(vertx, store, fence, options, s.actualPort(),
           () -> scrubber == null ? new JsonObject() : scrubber.stats());

@@ -349,7 +349,8 @@ public final class ChunkStore {
 
   /**
    * Makes the chunks queued by {@link #syncLater} durable: one syncfs(2) for all of them, or an
-   * fsync of each where that is missing (blocking; called every second by the chunkserver).
+   * fsync of each where that is missing (blocking; the chunkserver calls it every
+   * {@code --buffered-sync}).
    */
   public void syncBuffered() throws IOException {
     if (unsynced.isEmpty()) {
@@ -366,7 +367,7 @@ public final class ChunkStore {
 
   /**
    * Queues a committed chunk's files for the next {@link #syncBuffered} (the background half of
-   * BUFFERED writes): one syncfs(2) a second for all of them, rather than fsyncs per chunk that
+   * BUFFERED writes): one syncfs(2) per interval for all of them, rather than fsyncs per chunk that
    * compete for the disk with the writes that must wait for theirs.
    */
   public void syncLater(long chunkId) {
