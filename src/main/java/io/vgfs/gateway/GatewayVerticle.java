@@ -40,6 +40,8 @@ import java.time.format.DateTimeFormatter;
  * GET    /api/v1/cluster        the master's cluster status
  * GET    /health                200 when an active master and enough chunkservers answer
  * </pre>
+ * With {@code --auth-tokens}, every request but {@code GET /health} needs
+ * {@code Authorization: Bearer <token>} ({@link BearerAuth}); without, a 401.
  */
 public class GatewayVerticle extends VerticleBase {
 
@@ -66,6 +68,8 @@ public class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     client = new VgfsClientImpl(vertx, options.client(), true); // direct reads for downloads
     Router router = Router.router(vertx);
+    BearerAuth auth = new BearerAuth(options.authTokens());
+    router.route().handler(auth);
     router.route().handler(this::rejectDotSegments);
     router.get("/health").handler(this::health);
     router.get("/api/v1/cluster").handler(ctx -> client.clusterStatus()
@@ -105,7 +109,16 @@ public class GatewayVerticle extends VerticleBase {
         .setHandle100ContinueAutomatically(true)
         .setTcpNoDelay(true)
         .setCompressionSupported(false));
-    return server.requestHandler(router).listen();
+    return server.requestHandler(router).listen().onSuccess(s -> {
+      if (!auth.enabled() && !isLoopback(options.host())) {
+        log.warn("the HTTP API on {}:{} accepts requests from anyone who reaches it; set "
+            + "--auth-tokens (or VGFS_AUTH_TOKENS) to require a token", options.host(), s.actualPort());
+      }
+    });
+  }
+
+  private static boolean isLoopback(String host) {
+    return host == null || host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
   }
 
   /** The port actually bound. */

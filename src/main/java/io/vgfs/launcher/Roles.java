@@ -82,10 +82,17 @@ public final class Roles {
     return new VgfsClientOptions().setDurability(Durability.parse(s.get(Setting.DURABILITY)));
   }
 
+  /** The gateway's bearer tokens: the setting split at commas, blanks dropped. */
+  static List<String> authTokens(Settings s) {
+    String v = s.string(Setting.AUTH_TOKENS);
+    return v == null ? List.of() : java.util.Arrays.stream(v.split(",")).map(String::trim)
+        .filter(t -> !t.isEmpty()).toList();
+  }
+
   /** Deploys the HTTP gateway (several event loops) and the event-bus API; completes with the port. */
   public static Future<Integer> gateway(Vertx vertx, Settings s) {
     GatewayOptions options = new GatewayOptions(s.string(Setting.BIND), s.integer(Setting.HTTP_PORT),
-        s.bytes(Setting.SMALL_FILE_LIMIT), clientOptions(s));
+        s.bytes(Setting.SMALL_FILE_LIMIT), clientOptions(s), authTokens(s));
     List<GatewayVerticle> deployed = new ArrayList<>();
     int instances = Math.max(1, s.integer(Setting.GATEWAY_INSTANCES));
     return vertx.deployVerticle(() -> {

@@ -11,6 +11,8 @@ public enum ErrorCode {
   BAD_REQUEST(4000, 400, false),
   INVALID_PATH(4001, 400, false),
   INVALID_RANGE(4002, 416, false),
+  /** An HTTP request without a token the gateway accepts ({@code --auth-tokens}). */
+  UNAUTHORIZED(4010, 401, false),
   NOT_FOUND(4040, 404, false),
   CONFLICT(4090, 409, false),
   PRECONDITION_FAILED(4120, 412, false),
