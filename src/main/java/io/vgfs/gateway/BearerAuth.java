@@ -6,13 +6,16 @@ import io.vertx.ext.web.RoutingContext;
 import io.vgfs.protocol.ErrorCode;
 import io.vgfs.protocol.VgfsException;
 
+import org.slf4j.LoggerFactory;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
 
 /**
- * Token authentication of the HTTP API: every request but {@code GET /health} must carry
+ * Token authentication of the HTTP API: every request but {@code GET /health} and the web page
+ * ({@link WebPage}, which holds no data) must carry
  * {@code Authorization: Bearer <token>} with one of the configured tokens, or it is answered
  * {@code 401 {"error": "UNAUTHORIZED", ...}} before anything else looks at it. With no tokens
  * configured every request passes (a single-host or firewalled deployment).
@@ -37,7 +40,8 @@ final class BearerAuth implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    if (!enabled() || "/health".equals(ctx.request().path())) {
+    String path = ctx.request().path();
+    if (!enabled() || "/health".equals(path) || WebPage.isPublic(path)) {
       ctx.next();
       return;
     }
@@ -52,6 +56,17 @@ final class BearerAuth implements Handler<RoutingContext> {
     HttpErrors.refuseUpload(ctx, new VgfsException(ErrorCode.UNAUTHORIZED, header == null
         ? "this gateway needs a token: send Authorization: Bearer <token>"
         : "the token is not one this gateway accepts"));
+  }
+
+  /** Logs a warning when no token is needed and the API listens beyond loopback. */
+  void warnIfOpen(String host, int port) {
+    boolean loopback = host == null || host.equals("localhost") || host.startsWith("127.")
+        || host.equals("::1");
+    if (!enabled() && !loopback) {
+      LoggerFactory.getLogger(BearerAuth.class).warn("the HTTP API on {}:{} accepts requests from "
+          + "anyone who reaches it; set --auth-tokens (or VGFS_AUTH_TOKENS) to require a token",
+          host, port);
+    }
   }
 
   private boolean accepted(String token) {

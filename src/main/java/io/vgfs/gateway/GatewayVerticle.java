@@ -39,6 +39,7 @@ import java.time.format.DateTimeFormatter;
  * GET    /api/v1/files?prefix=dir/&amp;after=&amp;limit=   {files: [...], truncated, next}
  * GET    /api/v1/cluster        the master's cluster status
  * GET    /health                200 when an active master and enough chunkservers answer
+ * GET    /                      a web page to list, upload, download and delete files
  * </pre>
  * With {@code --auth-tokens}, every request but {@code GET /health} needs
  * {@code Authorization: Bearer <token>} ({@link BearerAuth}); without, a 401.
@@ -102,6 +103,7 @@ public class GatewayVerticle extends VerticleBase {
         ctx.request().method() + " is not allowed on " + ctx.request().path()));
     router.errorHandler(500, ctx -> HttpErrors.send(ctx, ctx.failure() == null
         ? new VgfsException(ErrorCode.INTERNAL, "internal error") : ctx.failure()));
+    Future<WebPage> page = WebPage.load(vertx).onSuccess(p -> p.mount(router));
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(options.host())
         .setPort(options.port())
@@ -109,16 +111,8 @@ public class GatewayVerticle extends VerticleBase {
         .setHandle100ContinueAutomatically(true)
         .setTcpNoDelay(true)
         .setCompressionSupported(false));
-    return server.requestHandler(router).listen().onSuccess(s -> {
-      if (!auth.enabled() && !isLoopback(options.host())) {
-        log.warn("the HTTP API on {}:{} accepts requests from anyone who reaches it; set "
-            + "--auth-tokens (or VGFS_AUTH_TOKENS) to require a token", options.host(), s.actualPort());
-      }
-    });
-  }
-
-  private static boolean isLoopback(String host) {
-    return host == null || host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
+    return page.compose(p -> server.requestHandler(router).listen())
+        .onSuccess(s -> auth.warnIfOpen(options.host(), s.actualPort()));
   }
 
   /** The port actually bound. */

@@ -88,6 +88,26 @@ class GatewayAuthIT {
   }
 
   @Test
+  @DisplayName("the web page and its script are served without a token; they hold no data")
+  void webPage() {
+    HttpResponse<byte[]> page = http("GET", cluster.url("/"), null);
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(
+        t -> assertThat(t).startsWith("text/html"));
+    assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(
+        t -> assertThat(t).contains("default-src 'self'"));
+    assertThat(new String(page.body(), java.nio.charset.StandardCharsets.UTF_8))
+        .contains("<title>vgfs</title>", "src=\"/ui/app.js\"");
+    HttpResponse<byte[]> script = http("GET", cluster.url("/ui/app.js"), null);
+    assertThat(script.statusCode()).isEqualTo(200);
+    assertThat(script.headers().firstValue("Content-Type")).hasValueSatisfying(
+        t -> assertThat(t).startsWith("text/javascript"));
+    assertThat(new String(script.body(), java.nio.charset.StandardCharsets.UTF_8))
+        .contains("/api/v1/files", "Authorization");
+    assertUnauthorized(http("GET", cluster.url("/ui/other.js"), null));
+  }
+
+  @Test
   @DisplayName("GET /health answers without a token, for load balancers and orchestrators")
   void health() {
     assertThat(http("GET", cluster.url("/health"), null).statusCode()).isEqualTo(200);
