@@ -71,12 +71,16 @@ public class ChunkServerVerticle extends VerticleBase {
       // Chunks acknowledged as BUFFERED are made durable by one syncfs for all of them. Often
       // rather than seldom: a second's worth of small files from three replicas on one disk is a
       // burst that held the master's log fsyncs up for up to 0.1 s (BENCHMARKS.md, 2026-12-07).
-      syncTimer = vertx.setPeriodic(Math.max(10, options.bufferedSyncMs()), id -> syncBuffered());
+      syncTimer = vertx.setPeriodic(bufferedSyncMs(), id -> syncBuffered());
       master = new MasterLink(vertx, store, fence, options, s.actualPort(),
           () -> scrubber == null ? new JsonObject() : scrubber.stats());
       return master.start();
     }).onSuccess(v -> log.info("chunkserver {} serving {} on {}:{}", store.serverId(),
         options.dataDir(), options.publicHost(), server.actualPort()));
+  }
+
+  private long bufferedSyncMs() {
+    return Math.max(10, options.bufferedSyncMs());
   }
 
   // One at a time; a failed one leaves its chunks queued for the next.
@@ -91,7 +95,7 @@ public class ChunkServerVerticle extends VerticleBase {
     }, false).onComplete(ar -> {
       syncRunning = false;
       if (ar.failed()) {
-        log.warn("syncing buffered chunks failed (retried in {} ms): {}", options.bufferedSyncMs(),
+        log.warn("syncing buffered chunks failed (retried in {} ms): {}", bufferedSyncMs(),
             ar.cause().toString());
       }
     });

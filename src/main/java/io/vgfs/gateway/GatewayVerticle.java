@@ -41,8 +41,8 @@ import java.time.format.DateTimeFormatter;
  * GET    /health                200 when an active master and enough chunkservers answer
  * GET    /                      a web page to list, upload, download and delete files
  * </pre>
- * With {@code --auth-tokens}, every request but {@code GET /health} needs
- * {@code Authorization: Bearer <token>} ({@link BearerAuth}); without, a 401.
+ * With {@code --auth-tokens}, every request but {@code GET /health} and the page ({@link WebPage})
+ * needs {@code Authorization: Bearer <token>} ({@link BearerAuth}); without, a 401.
  */
 public class GatewayVerticle extends VerticleBase {
 

@@ -9,7 +9,7 @@ public enum Setting {
   DATA_DIR("data-dir", "dataDir", "./data", "directory for metadata (master) or chunks (chunkserver); dev puts master/ and chunkserver-N/ under it"),
   BIND("bind", "bind", "127.0.0.1", "interface the HTTP and data ports listen on (0.0.0.0 for all)"),
   HTTP_PORT("http-port", "httpPort", "8080", "gateway HTTP port"),
-  AUTH_TOKENS("auth-tokens", "authTokens", "", "bearer tokens the gateway's HTTP API accepts, comma separated (every request but GET /health must send one); empty: no authentication. Prefer the environment or the config file: flags show in ps"),
+  AUTH_TOKENS("auth-tokens", "authTokens", "", "bearer tokens the gateway's HTTP API accepts, comma separated (every request but GET /health and the web page must send one); empty: no authentication. Prefer the environment or the config file: flags show in ps"),
   GATEWAY_INSTANCES("gateway-instances", "gatewayInstances", "2", "gateway event loops serving HTTP"),
   PORT("port", "port", "0", "chunkserver data port (0: any free port)"),
   PUBLIC_HOST("public-host", "publicHost", "", "address other processes use to reach this one (default: the cluster host)"),
