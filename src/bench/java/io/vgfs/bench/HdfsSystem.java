@@ -48,11 +48,45 @@ final class HdfsSystem implements AutoCloseable {
     try {
       cluster.waitActive();
       HdfsTarget target = new HdfsTarget(cluster.getFileSystem(), 3, config.chunkSize(),
-          Math.max(config.concurrency(), config.memoryClients()));
+          Math.max(config.concurrency(), config.memoryClients()))
+          .replicasDeleted(() -> replicasDeleted(cluster));
       return new HdfsSystem(cluster, conf, target);
     } catch (IOException | RuntimeException e) {
       cluster.shutdown();
       throw e;
+    }
+  }
+
+  /**
+   * Whether every deleted block's replicas are gone: nothing queued at the NameNode for deletion,
+   * nothing pending in a DataNode's asynchronous deleter, and the DataNodes hold exactly the
+   * replicas of the blocks the NameNode knows (HDFS 3.4 also drops a deleted file's blocks from
+   * its block map in the background).
+   */
+  static boolean replicasDeleted(MiniDFSCluster cluster) {
+    org.apache.hadoop.hdfs.server.namenode.FSNamesystem ns = cluster.getNamesystem();
+    if (ns.getPendingDeletionBlocks() > 0) {
+      return false;
+    }
+    long replicas = 0;
+    for (org.apache.hadoop.hdfs.server.datanode.DataNode dn : cluster.getDataNodes()) {
+      var dataset = dn.getFSDataset();
+      if (pendingAsyncDeletions(dataset) > 0) {
+        return false;
+      }
+      replicas += dataset.getFinalizedBlocks(ns.getBlockPoolId()).size();
+    }
+    return replicas == 3L * ns.getBlocksTotal();
+  }
+
+  // FsDatasetImpl.getPendingAsyncDeletions(): public, on a class that is not (0 if absent).
+  private static long pendingAsyncDeletions(Object dataset) {
+    try {
+      java.lang.reflect.Method m = dataset.getClass().getMethod("getPendingAsyncDeletions");
+      m.setAccessible(true);
+      return ((Number) m.invoke(dataset)).longValue();
+    } catch (ReflectiveOperationException e) {
+      return 0; // the block counts still tell when the replicas are gone
     }
   }
 

@@ -30,6 +30,14 @@ final class HdfsTarget implements FsTarget, AutoCloseable {
   private final long blockSize;
   private final ExecutorService pool;
 
+  private java.util.function.BooleanSupplier replicasDeleted = () -> true;
+
+  /** What {@link #removeAll} waits for after deleting: the DataNodes' copies gone too. */
+  HdfsTarget replicasDeleted(java.util.function.BooleanSupplier deleted) {
+    this.replicasDeleted = deleted;
+    return this;
+  }
+
   HdfsTarget(FileSystem fs, int replication, long blockSize, int threads) {
     this.fs = (DistributedFileSystem) fs;
     this.replication = (short) replication;
@@ -122,6 +130,7 @@ final class HdfsTarget implements FsTarget, AutoCloseable {
     });
   }
 
+  /** Deletes, then waits until the DataNodes have deleted the blocks' replicas. */
   @Override
   public void removeAll(String dir) {
     try {
@@ -129,6 +138,7 @@ final class HdfsTarget implements FsTarget, AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    TrashWait.until("HDFS replicas of " + dir, replicasDeleted);
   }
 
   @Override

@@ -3,10 +3,13 @@ package io.vgfs.bench;
 import java.util.function.BooleanSupplier;
 
 /**
- * vgfs moves deleted files to a trash and purges them in the background (the benchmark runs it
- * with {@code --trash-retention 0}, as HDFS's {@code FileSystem.delete} frees at once); waiting
- * for the purge after each cleanup keeps it out of the next measured run and keeps the disk from
- * filling up over a long run.
+ * Waits for a system's background deletions after a cleanup, so that they do not run into the
+ * next measured run (of either system) and the disk does not fill up over a long run. vgfs moves
+ * deleted files to a trash and purges them in the background (the benchmark runs it with
+ * {@code --trash-retention 0}, as HDFS's {@code FileSystem.delete} frees at once); then the
+ * master hands the replicas' deletions to the chunkservers with their heartbeats, 1,000 at a time,
+ * as HDFS's NameNode hands block invalidations to its DataNodes. Both systems are waited for
+ * until their replicas are gone from the disks.
  */
 final class TrashWait {
 
@@ -15,12 +18,18 @@ final class TrashWait {
   private TrashWait() {
   }
 
-  static void until(String dir, BooleanSupplier purged) {
+  /** Waits until vgfs has purged the trash under {@code dir} and deleted its chunks' replicas. */
+  static void until(String dir, BooleanSupplier purged, BooleanSupplier replicasDeleted) {
+    until("vgfs trash under " + dir, purged);
+    until("vgfs replicas of " + dir, replicasDeleted);
+  }
+
+  /** Waits (up to 15 min) until {@code done}, which describes {@code what}. */
+  static void until(String what, BooleanSupplier purged) {
     long t0 = System.nanoTime();
     while (!purged.getAsBoolean()) {
       if ((System.nanoTime() - t0) / 1_000_000 > LIMIT_MS) {
-        BenchLog.info("vgfs trash under %s not purged after %d min; going on", dir,
-            LIMIT_MS / 60_000);
+        BenchLog.info("%s not deleted after %d min; going on", what, LIMIT_MS / 60_000);
         return;
       }
       try {
@@ -32,7 +41,7 @@ final class TrashWait {
     }
     double s = (System.nanoTime() - t0) / 1e9;
     if (s > 5) {
-      BenchLog.info("vgfs purged the trash under %s in %.0f s", dir, s);
+      BenchLog.info("%s deleted in %.0f s", what, s);
     }
   }
 }

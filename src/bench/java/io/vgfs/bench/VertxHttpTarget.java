@@ -152,12 +152,13 @@ final class VertxHttpTarget implements FsTarget {
         .mapEmpty()));
   }
 
-  /** Deletes, then waits until the master has purged them from its trash (space reclaimed). */
+  /** Deletes, then waits until the trash is purged and the chunkservers deleted the replicas. */
   @Override
   public void removeAll(String dir) {
     FsTarget.deleteListed(() -> listPage(dir, null, 1_000).join(), this::delete);
     TrashWait.until(dir, () -> cf(getJson("/api/v1/trash?prefix=" + enc(dir + "/"),
-        j -> j.getJsonArray("files").isEmpty())).join());
+        j -> j.getJsonArray("files").isEmpty())).join(),
+        () -> cf(getJson("/api/v1/cluster", j -> j.getInteger("pendingDeletions", 0) == 0)).join());
   }
 
   private static String enc(String s) {

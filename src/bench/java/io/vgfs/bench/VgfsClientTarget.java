@@ -107,11 +107,12 @@ final class VgfsClientTarget implements FsTarget {
     return cf(client().delete(path));
   }
 
-  /** Deletes, then waits until the master has purged them from its trash (space reclaimed). */
+  /** Deletes, then waits until the trash is purged and the chunkservers deleted the replicas. */
   @Override
   public void removeAll(String dir) {
     deleteAll(dir);
-    TrashWait.until(dir, () -> cf(client().trash(dir + "/")).join().isEmpty());
+    TrashWait.until(dir, () -> cf(client().trash(dir + "/")).join().isEmpty(),
+        () -> cf(client().clusterStatus()).join().getInteger("pendingDeletions", 0) == 0);
   }
 
   private void deleteAll(String dir) {

@@ -118,14 +118,19 @@ final class VgfsHttpTarget implements FsTarget {
     });
   }
 
-  /** Deletes, then waits until the master has purged them from its trash (space reclaimed). */
+  /** Deletes, then waits until the trash is purged and the chunkservers deleted the replicas. */
   @Override
   public void removeAll(String dir) {
     FsTarget.deleteListed(() -> listPage(dir, null, 1_000).join(), this::delete);
     HttpRequest trash = HttpRequest.newBuilder(URI.create(base + "/api/v1/trash?prefix="
         + enc(dir + "/"))).timeout(Duration.ofMinutes(1)).GET().build();
+    HttpRequest cluster = HttpRequest.newBuilder(URI.create(base + "/api/v1/cluster"))
+        .timeout(Duration.ofMinutes(1)).GET().build();
     TrashWait.until(dir, () -> new JsonObject(expect(http.sendAsync(trash,
-        HttpResponse.BodyHandlers.ofString()).join(), 200)).getJsonArray("files").isEmpty());
+        HttpResponse.BodyHandlers.ofString()).join(), 200)).getJsonArray("files").isEmpty(),
+        () -> new JsonObject(expect(http.sendAsync(cluster,
+            HttpResponse.BodyHandlers.ofString()).join(), 200))
+            .getInteger("pendingDeletions", 0) == 0);
   }
 
   private static String enc(String s) {

@@ -439,6 +439,26 @@ public final class ChunkTable {
     return out;
   }
 
+  /**
+   * Replica deletions not carried out yet: queued for a heartbeat reply, or sent and not yet
+   * confirmed (for at most {@link #CONFIRM_WAIT_NANOS}, after which a server's next report tells).
+   * What is still on the chunkservers' disks of deleted files, for the cluster status.
+   */
+  public int pendingDeletions(long nowNanos) {
+    int n = 0;
+    for (Set<Long> q : deletions.values()) {
+      n += q.size();
+    }
+    for (Map<Long, Long> m : sent.values()) {
+      for (long at : m.values()) {
+        if (nowNanos - at <= CONFIRM_WAIT_NANOS) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
   /** A server reports the deletions it carried out. */
   public void confirmDeleted(String server, List<Long> ids) {
     Map<Long, Long> pendingHere = sent.get(server);

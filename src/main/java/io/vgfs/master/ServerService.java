@@ -241,6 +241,7 @@ final class ServerService {
           .put("files", st.namespace().size())
           .put("trashedFiles", st.trash().size())
           .put("chunks", st.chunks().size())
+          .put("pendingDeletions", st.chunks().pendingDeletions(now))
           .put("underReplicatedChunks", st.chunks().underReplicated(options.replication(), counting))
           .put("overReplicatedChunks", st.chunks().overReplicated(options.replication(), counting))
           .put("corruptChunks", st.chunks().corruptChunks(options.replication(), counting))

@@ -218,6 +218,10 @@ class FailureIT {
     await(fs.write("gc/a.bin", Buffer.buffer(randomBytes(10, 16)))); // 2 chunks → 1
     await(fs.delete("gc/b.bin"));
     TestSupport.poll(20_000, () -> storedChunks() == before + 3, "replaced and deleted chunks removed");
+    // The status counts the deletions until the chunkservers confirm them (next heartbeat).
+    TestSupport.poll(20_000, () -> await(fs.clusterStatus()).getInteger("pendingDeletions") == 0,
+        "the deletions confirmed");
+    assertThat(storedChunks()).isEqualTo(before + 3);
   }
 
   @Test

@@ -273,6 +273,30 @@ class MasterModelTest {
     }
 
     @Test
+    @DisplayName("pendingDeletions counts deletions queued and sent until confirmed, or a minute old")
+    void pendingDeletions() {
+      ChunkTable t = new ChunkTable();
+      FileInfo f = file("f", 1, 2);
+      t.addFile(f, List.of(List.of("s1", "s2"), List.of("s2", "s3")));
+      long now = System.nanoTime();
+      assertThat(t.pendingDeletions(now)).isZero();
+      t.removeFile(f);
+      assertThat(t.pendingDeletions(now)).isEqualTo(4);
+      assertThat(t.takeDeletions("s2", 100, now)).containsExactly(1L, 2L);
+      assertThat(t.pendingDeletions(now)).as("sent, not confirmed").isEqualTo(4);
+      t.confirmDeleted("s2", List.of(1L));
+      assertThat(t.pendingDeletions(now)).isEqualTo(3);
+      // A confirmation that never comes stops counting after a minute.
+      assertThat(t.pendingDeletions(now + 61_000_000_000L)).isEqualTo(2);
+      t.takeDeletions("s1", 100, now);
+      t.takeDeletions("s3", 100, now);
+      t.confirmDeleted("s1", List.of(1L));
+      t.confirmDeleted("s3", List.of(2L));
+      t.confirmDeleted("s2", List.of(2L));
+      assertThat(t.pendingDeletions(now)).isZero();
+    }
+
+    @Test
     @DisplayName("takeDeletions hands out at most max per call, in queue order")
     void takeDeletionsMax() {
       ChunkTable t = new ChunkTable();
