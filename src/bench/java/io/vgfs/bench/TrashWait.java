@@ -25,9 +25,9 @@ final class TrashWait {
   }
 
   /** Waits (up to 15 min) until {@code done}, which describes {@code what}. */
-  static void until(String what, BooleanSupplier purged) {
+  static void until(String what, BooleanSupplier done) {
     long t0 = System.nanoTime();
-    while (!purged.getAsBoolean()) {
+    while (!done.getAsBoolean()) {
       if ((System.nanoTime() - t0) / 1_000_000 > LIMIT_MS) {
         BenchLog.info("%s not deleted after %d min; going on", what, LIMIT_MS / 60_000);
         return;

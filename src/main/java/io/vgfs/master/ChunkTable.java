@@ -442,7 +442,8 @@ public final class ChunkTable {
   /**
    * Replica deletions not carried out yet: queued for a heartbeat reply, or sent and not yet
    * confirmed (for at most {@link #CONFIRM_WAIT_NANOS}, after which a server's next report tells).
-   * What is still on the chunkservers' disks of deleted files, for the cluster status.
+   * What is still on the chunkservers' disks of deleted files, for the cluster status; a server
+   * that is down keeps its queue and carries it out when it is back.
    */
   public int pendingDeletions(long nowNanos) {
     int n = 0;
