@@ -19,9 +19,12 @@ import java.nio.file.Path;
  * @param repairRate       bytes per second this server sends when copying replicas (0: no limit)
  * @param bufferedSyncMs   interval between the syncs that make chunks acknowledged as BUFFERED
  *                         durable
+ * @param checksumAttributes whether new small chunks keep their checksums in an extended
+ *                         attribute of the data file where the disk allows ({@link MetaAttribute})
  */
 public record ChunkServerOptions(Path dataDir, String bindHost, String publicHost, int port,
                                  String rack, long heartbeatMs, long capacity,
                                  long reportIntervalMs, long scrubRate, long scrubPauseMs,
-                                 long repairRate, long bufferedSyncMs) {
+                                 long repairRate, long bufferedSyncMs,
+                                 boolean checksumAttributes) {
 }

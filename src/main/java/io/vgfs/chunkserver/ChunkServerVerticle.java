@@ -43,7 +43,7 @@ public class ChunkServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    store = new ChunkStore(options.dataDir());
+    store = new ChunkStore(options.dataDir(), options.checksumAttributes());
     pool = new DataChannelPool(vertx, 16, 30_000);
     return vertx.executeBlocking(() -> {
       store.open();

@@ -29,13 +29,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  * dataDir/server.id                        the server's persistent id
  * dataDir/chunks/&lt;id as 16 hex&gt;.chunk  chunk bytes
- * dataDir/chunks/&lt;id as 16 hex&gt;.meta   its checksums, see {@link ChunkMeta}
+ * dataDir/chunks/&lt;id as 16 hex&gt;.meta   its checksums, see {@link ChunkMeta}; a small
+ *                                          chunk's are in its data file's attribute
+ *                                          ({@link MetaAttribute}) where the disk allows
  * dataDir/tmp/                             chunks being written; emptied at start-up
  * dataDir/free/                            emptied files of deleted chunks, reused for new ones
  *                                          ({@link FilePool})
  * </pre>
  * A chunk becomes visible only when complete: large ones are written under {@code tmp/} and
- * renamed into place with their meta file last; small ones are written in place, meta file last.
+ * renamed into place with their meta file last; small ones are written in place, checksums last.
  * One flat directory (ext4 and XFS index large directories) lets concurrent writes share the
  * directory fsync that makes their new entries durable ({@link DirSyncer}).
  *
@@ -61,9 +63,21 @@ public final class ChunkStore {
   };
   private String serverId;
   private DirectoryLock lock;
+  private final boolean checksumAttributes;
+  private volatile boolean attributes;      // the disk takes MetaAttribute: read them
+  private volatile boolean writeAttributes; // and new small chunks get one
 
   public ChunkStore(Path root) {
+    this(root, true);
+  }
+
+  /**
+   * @param checksumAttributes whether new small chunks keep their checksums in an attribute of
+   *                           the data file where the disk allows ({@link MetaAttribute})
+   */
+  public ChunkStore(Path root, boolean checksumAttributes) {
     this.root = root;
+    this.checksumAttributes = checksumAttributes;
     this.chunks = root.resolve("chunks");
     this.tmp = root.resolve("tmp");
     this.dirSyncer = new DirSyncer(chunks);
@@ -82,6 +96,8 @@ public final class ChunkStore {
         Files.deleteIfExists(p);
       }
     }
+    attributes = MetaAttribute.supported(tmp);
+    writeAttributes = attributes && checksumAttributes;
     int invalid = 0;
     try (DirectoryStream<Path> files = Files.newDirectoryStream(chunks)) {
       for (Path f : files) {
@@ -92,7 +108,7 @@ public final class ChunkStore {
           }
         } else if (name.endsWith(".chunk")) {
           Path meta = f.resolveSibling(name.replace(".chunk", ".meta"));
-          if (!Files.exists(meta)) {
+          if (!Files.exists(meta) && !indexByAttribute(f)) {
             log.warn("removing chunk data without checksums: {}", f);
             Files.deleteIfExists(f);
             invalid++;
@@ -321,6 +337,7 @@ public final class ChunkStore {
           + meta.length() + " expected");
     }
     Path dataFile = dataPath(chunkId);
+    boolean inAttribute = writeAttributes && MetaAttribute.fits(meta);
     try (FileChannel ch = pool.reuse(dataFile)
         ? FileChannel.open(dataFile, StandardOpenOption.WRITE)
         : FileChannel.open(dataFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -328,11 +345,16 @@ public final class ChunkStore {
       while (done < total) {
         done += ch.write(parts);
       }
+      if (inAttribute) {
+        MetaAttribute.write(dataFile, chunkId, meta);
+      }
       if (sync) {
-        ch.force(false);
+        ch.force(inAttribute); // an attribute is metadata that fdatasync(2) may leave behind
       }
     }
-    writeNewFile(metaPath(chunkId), meta.encode(), sync);
+    if (!inAttribute) {
+      writeNewFile(metaPath(chunkId), meta.encode(), sync);
+    }
     if (sync) {
       dirSyncer.sync();
     }
@@ -384,7 +406,7 @@ public final class ChunkStore {
     for (long id : chunkIds) {
       for (Path p : List.of(dataPath(id), metaPath(id))) {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
-          ch.force(false);
+          ch.force(true); // with metadata: a small chunk's checksums may be in an attribute
         } catch (NoSuchFileException e) {
           // deleted meanwhile
         }
@@ -444,7 +466,15 @@ public final class ChunkStore {
 
   /** Reads a chunk's checksums from disk (blocking). */
   public ChunkMeta loadMeta(long chunkId) throws IOException {
-    ChunkMeta meta = ChunkMeta.decode(Files.readAllBytes(metaPath(chunkId)));
+    ChunkMeta meta;
+    try {
+      meta = ChunkMeta.decode(Files.readAllBytes(metaPath(chunkId)));
+    } catch (NoSuchFileException e) {
+      meta = attributes ? MetaAttribute.read(dataPath(chunkId), chunkId) : null;
+      if (meta == null) {
+        throw e;
+      }
+    }
     synchronized (metaCache) {
       metaCache.put(chunkId, meta);
     }
@@ -474,6 +504,27 @@ public final class ChunkStore {
     return "0000000000000000".substring(s.length()) + s;
   }
 
+
+  // A data file without a .meta file: indexed if its attribute holds this chunk's checksums.
+  private boolean indexByAttribute(Path data) {
+    if (!attributes) {
+      return false;
+    }
+    String name = data.getFileName().toString();
+    try {
+      long id = Long.parseUnsignedLong(name.substring(0, name.length() - 6), 16);
+      ChunkMeta meta = MetaAttribute.read(data, id);
+      if (meta == null || Files.size(data) != meta.length()) {
+        return false;
+      }
+      index.put(id, new ReplicaInfo(id, meta.version(), meta.length()));
+      usedBytes.addAndGet(meta.length());
+      return true;
+    } catch (IOException | RuntimeException e) {
+      log.warn("unreadable checksums of {}: {}", data, e.toString());
+      return false;
+    }
+  }
 
   private boolean indexChunk(Path metaFile) throws IOException {
     String name = metaFile.getFileName().toString();
@@ -508,6 +559,11 @@ public final class ChunkStore {
     writeFile(idFile, id.getBytes(java.nio.charset.StandardCharsets.UTF_8), true);
     fsyncDirectory(root);
     return id;
+  }
+
+  /** Whether new small chunks keep their checksums in an attribute, not a .meta file (tests). */
+  boolean writesAttributes() {
+    return writeAttributes;
   }
 
   /** Files of deleted chunks kept for reuse (tests). */

@@ -70,7 +70,8 @@ public final class Roles {
     return new ChunkServerOptions(dataDir, s.string(Setting.BIND), publicHost, port,
         s.string(Setting.RACK), s.millis(Setting.HEARTBEAT_INTERVAL), s.bytes(Setting.CAPACITY),
         s.millis(Setting.REPORT_INTERVAL), s.bytes(Setting.SCRUB_RATE), s.millis(Setting.SCRUB_PAUSE),
-        s.bytes(Setting.REPAIR_RATE), s.millis(Setting.BUFFERED_SYNC));
+        s.bytes(Setting.REPAIR_RATE), s.millis(Setting.BUFFERED_SYNC),
+        s.bool(Setting.CHECKSUM_ATTRIBUTES));
   }
 
   public static Future<ChunkServerVerticle> chunkServer(Vertx vertx, ChunkServerOptions options) {

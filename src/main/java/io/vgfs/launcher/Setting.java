@@ -26,6 +26,7 @@ public enum Setting {
   CHUNK_SIZE("chunk-size", "chunkSize", "64MiB", "bytes per chunk (cluster-wide, the active master's value wins)"),
   REPLICATION("replication", "replication", "3", "replicas per chunk (cluster-wide, the active master's value wins)"),
   BUFFERED_SYNC("buffered-sync", "bufferedSync", "200ms", "how often a chunkserver makes the chunks acknowledged under buffered durability durable, with one syncfs for all of them: what a power loss can take at most, and how the disk writes are spread (longer: larger bursts that hold up other fsyncs)"),
+  CHECKSUM_ATTRIBUTES("checksum-attributes", "checksumAttributes", "true", "a chunkserver keeps the checksums of a small chunk (up to 1 MiB) in an extended attribute of its data file where the file system has them, one file and one fsync per replica instead of two; false: a .meta file for every new chunk (chunks stored either way stay readable)"),
   DURABILITY("durability", "durability", "sync", "when writes are acknowledged: sync (every replica fsynced) or buffered (in every replica's page cache)"),
   HEARTBEAT_INTERVAL("heartbeat-interval", "heartbeatInterval", "3s", "chunkserver heartbeat interval"),
   DEAD_AFTER("dead-after", "deadAfter", "5", "missed heartbeats before a chunkserver is dead"),

@@ -168,6 +168,19 @@ class SizesTest {
     }
 
     @Test
+    @DisplayName("checksums of small chunks go to attributes unless --checksum-attributes is false")
+    void checksumAttributes() {
+      Path dir = Path.of("data");
+      assertThat(Roles.chunkServerOptions(new Settings(Map.of(), Map.of(), null), dir, 0)
+          .checksumAttributes()).isTrue();
+      assertThat(Roles.chunkServerOptions(new Settings(flags(Setting.CHECKSUM_ATTRIBUTES, "false"),
+          Map.of(), null), dir, 0).checksumAttributes()).isFalse();
+      assertThat(Roles.chunkServerOptions(new Settings(Map.of(),
+          Map.of(Setting.CHECKSUM_ATTRIBUTES.env(), "off"), null), dir, 0).checksumAttributes())
+          .isFalse();
+    }
+
+    @Test
     @DisplayName("settings resolve independently of one another")
     void independent() {
       Map<String, String> env = Map.of(Setting.CHUNK_SIZE.env(), "1MiB");
