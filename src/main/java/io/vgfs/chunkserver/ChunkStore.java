@@ -116,8 +116,9 @@ public final class ChunkStore {
         }
       }
     }
-    log.info("chunk store {}: {} chunks, {} bytes{}", root, index.size(), usedBytes.get(),
-        invalid > 0 ? ", " + invalid + " invalid removed" : "");
+    log.info("chunk store {}: {} chunks, {} bytes{}; small chunks' checksums in {}", root,
+        index.size(), usedBytes.get(), invalid > 0 ? ", " + invalid + " invalid removed" : "",
+        writeAttributes ? "attributes" : ".meta files");
   }
 
   /** Releases the data directory (blocking). */
@@ -475,10 +476,11 @@ public final class ChunkStore {
         throw e;
       }
     }
+    // A commit or append racing with this read has cached what it wrote: that entry is newer.
     synchronized (metaCache) {
-      metaCache.put(chunkId, meta);
+      ChunkMeta newer = metaCache.putIfAbsent(chunkId, meta);
+      return newer != null ? newer : meta;
     }
-    return meta;
   }
 
   /** Free and total bytes of the file system holding the data directory (blocking). */
