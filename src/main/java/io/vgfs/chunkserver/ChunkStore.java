@@ -66,6 +66,7 @@ public final class ChunkStore {
   private final boolean checksumAttributes;
   private volatile boolean attributes;      // the disk takes MetaAttribute: read them
   private volatile boolean writeAttributes; // and new small chunks get one
+  private int converted; // chunks given a .meta file at start-up
 
   public ChunkStore(Path root) {
     this(root, true);
@@ -115,6 +116,10 @@ public final class ChunkStore {
           }
         }
       }
+    }
+    if (converted > 0) {
+      fsyncDirectory(chunks);
+      log.info("wrote .meta files for {} chunks whose checksums were in attributes", converted);
     }
     log.info("chunk store {}: {} chunks, {} bytes{}; small chunks' checksums in {}", root,
         index.size(), usedBytes.get(), invalid > 0 ? ", " + invalid + " invalid removed" : "",
@@ -508,6 +513,7 @@ public final class ChunkStore {
 
 
   // A data file without a .meta file: indexed if its attribute holds this chunk's checksums.
+  // Start-up only (single-threaded), like `converted`.
   private boolean indexByAttribute(Path data) {
     if (!attributes) {
       return false;
@@ -518,6 +524,11 @@ public final class ChunkStore {
       ChunkMeta meta = MetaAttribute.read(data, id);
       if (meta == null || Files.size(data) != meta.length()) {
         return false;
+      }
+      if (!checksumAttributes) {
+        // Switched off: give the chunk a .meta file, which versions without attributes need.
+        writeNewFile(metaPath(id), meta.encode(), true);
+        converted++;
       }
       index.put(id, new ReplicaInfo(id, meta.version(), meta.length()));
       usedBytes.addAndGet(meta.length());
