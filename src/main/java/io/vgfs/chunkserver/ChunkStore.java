@@ -66,7 +66,6 @@ public final class ChunkStore {
   private final boolean checksumAttributes;
   private volatile boolean attributes;      // the disk takes MetaAttribute: read them
   private volatile boolean writeAttributes; // and new small chunks get one
-  private int converted; // chunks given a .meta file at start-up
 
   public ChunkStore(Path root) {
     this(root, true);
@@ -97,33 +96,26 @@ public final class ChunkStore {
         Files.deleteIfExists(p);
       }
     }
-    attributes = MetaAttribute.supported(tmp);
-    writeAttributes = attributes && checksumAttributes;
-    int invalid = 0;
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(chunks)) {
-      for (Path f : files) {
-        String name = f.getFileName().toString();
-        if (name.endsWith(".meta")) {
-          if (!indexChunk(f)) {
-            invalid++;
-          }
-        } else if (name.endsWith(".chunk")) {
-          Path meta = f.resolveSibling(name.replace(".chunk", ".meta"));
-          if (!Files.exists(meta) && !indexByAttribute(f)) {
-            log.warn("removing chunk data without checksums: {}", f);
-            Files.deleteIfExists(f);
-            invalid++;
-          }
-        }
-      }
-    }
-    if (converted > 0) {
-      fsyncDirectory(chunks);
-      log.info("wrote .meta files for {} chunks whose checksums were in attributes", converted);
-    }
-    log.info("chunk store {}: {} chunks, {} bytes{}; small chunks' checksums in {}", root,
-        index.size(), usedBytes.get(), invalid > 0 ? ", " + invalid + " invalid removed" : "",
+    MetaAttribute.Support support = MetaAttribute.probe(tmp);
+    attributes = support != MetaAttribute.Support.NO;
+    writeAttributes = support == MetaAttribute.Support.YES && checksumAttributes;
+    StartupScan scan = new StartupScan(this, attributes, checksumAttributes);
+    scan.run(chunks);
+    log.info("chunk store {}: {} chunks, {} bytes{}{}; small chunks' checksums in {}", root,
+        index.size(), usedBytes.get(),
+        scan.invalid() > 0 ? ", " + scan.invalid() + " invalid removed" : "",
+        scan.unreadable() > 0 ? ", " + scan.unreadable() + " with unreadable checksums kept" : "",
         writeAttributes ? "attributes" : ".meta files");
+  }
+
+  // The start-up scan found a valid replica.
+  void indexed(long chunkId, ChunkMeta meta) {
+    index.put(chunkId, new ReplicaInfo(chunkId, meta.version(), meta.length()));
+    usedBytes.addAndGet(meta.length());
+  }
+
+  DirSyncer dirSyncer() {
+    return dirSyncer;
   }
 
   /** Releases the data directory (blocking). */
@@ -162,7 +154,7 @@ public final class ChunkStore {
       throw new IOException("chunk " + hex(chunkId) + ": wrote " + size + " bytes, expected "
           + meta.length());
     }
-    Path dir = chunks;
+    uncache(chunkId);
     Path tempMeta = tempData.resolveSibling(tempData.getFileName() + ".meta");
     if (sync) {
       try (FileChannel ch = FileChannel.open(tempData, StandardOpenOption.WRITE)) {
@@ -310,17 +302,32 @@ public final class ChunkStore {
 
   // Replaces the meta file atomically (write aside, fsync, rename) and the index entry.
   private void writeMeta(long chunkId, ChunkMeta meta) throws IOException {
-    Path target = metaPath(chunkId);
-    Path temp = tmp.resolve(hex(chunkId) + "." + UUID.randomUUID().toString().substring(0, 8)
-        + ".meta");
-    writeNewFile(temp, meta.encode(), true);
-    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    uncache(chunkId);
+    writeMetaFile(chunkId, meta);
     dirSyncer.sync();
     ReplicaInfo previous = index.put(chunkId, new ReplicaInfo(chunkId, meta.version(),
         meta.length()));
     usedBytes.addAndGet(meta.length() - (previous == null ? 0 : previous.length()));
     synchronized (metaCache) {
       metaCache.put(chunkId, meta);
+    }
+  }
+
+  // Writes the .meta file aside, fsyncs it and renames it into place; the caller syncs chunks/.
+  void writeMetaFile(long chunkId, ChunkMeta meta) throws IOException {
+    Path temp = tmp.resolve(hex(chunkId) + "." + UUID.randomUUID().toString().substring(0, 8)
+        + ".meta");
+    writeNewFile(temp, meta.encode(), true);
+    Files.move(temp, metaPath(chunkId), StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  // Before a writer changes a chunk's checksums on disk: a loadMeta racing with the change may
+  // cache what it read, but only until the writer caches the new ones, and a writer that fails
+  // halfway leaves nothing stale behind.
+  private void uncache(long chunkId) {
+    synchronized (metaCache) {
+      metaCache.remove(chunkId);
     }
   }
 
@@ -427,8 +434,10 @@ public final class ChunkStore {
     synchronized (metaCache) {
       metaCache.remove(chunkId);
     }
-    pool.recycle(metaPath(chunkId)); // checksums first: data alone is removed at start-up
+    // Data first: checksums alone are removed at start-up, while data alone could be taken back
+    // through its attribute (at the version the attribute holds).
     boolean existed = pool.recycle(dataPath(chunkId));
+    pool.recycle(metaPath(chunkId));
     if (info != null) {
       usedBytes.addAndGet(-info.length());
     }
@@ -481,7 +490,8 @@ public final class ChunkStore {
         throw e;
       }
     }
-    // A commit or append racing with this read has cached what it wrote: that entry is newer.
+    // A writer racing with this read caches what it wrote, and drops the entry before it starts
+    // (uncache): an entry here is at least as new as what was read.
     synchronized (metaCache) {
       ChunkMeta newer = metaCache.putIfAbsent(chunkId, meta);
       return newer != null ? newer : meta;
@@ -511,54 +521,6 @@ public final class ChunkStore {
     return "0000000000000000".substring(s.length()) + s;
   }
 
-
-  // A data file without a .meta file: indexed if its attribute holds this chunk's checksums.
-  // Start-up only (single-threaded), like `converted`.
-  private boolean indexByAttribute(Path data) {
-    if (!attributes) {
-      return false;
-    }
-    String name = data.getFileName().toString();
-    try {
-      long id = Long.parseUnsignedLong(name.substring(0, name.length() - 6), 16);
-      ChunkMeta meta = MetaAttribute.read(data, id);
-      if (meta == null || Files.size(data) != meta.length()) {
-        return false;
-      }
-      if (!checksumAttributes) {
-        // Switched off: give the chunk a .meta file, which versions without attributes need.
-        writeNewFile(metaPath(id), meta.encode(), true);
-        converted++;
-      }
-      index.put(id, new ReplicaInfo(id, meta.version(), meta.length()));
-      usedBytes.addAndGet(meta.length());
-      return true;
-    } catch (IOException | RuntimeException e) {
-      log.warn("unreadable checksums of {}: {}", data, e.toString());
-      return false;
-    }
-  }
-
-  private boolean indexChunk(Path metaFile) throws IOException {
-    String name = metaFile.getFileName().toString();
-    Path data = metaFile.resolveSibling(name.replace(".meta", ".chunk"));
-    try {
-      long id = Long.parseUnsignedLong(name.substring(0, name.length() - 5), 16);
-      ChunkMeta meta = ChunkMeta.decode(Files.readAllBytes(metaFile));
-      long size = Files.size(data);
-      if (size != meta.length()) {
-        throw new IOException("data file is " + size + " bytes, checksums cover " + meta.length());
-      }
-      index.put(id, new ReplicaInfo(id, meta.version(), meta.length()));
-      usedBytes.addAndGet(meta.length());
-      return true;
-    } catch (IOException | RuntimeException e) {
-      log.warn("removing invalid chunk {}: {}", metaFile, e.toString());
-      Files.deleteIfExists(metaFile);
-      Files.deleteIfExists(data);
-      return false;
-    }
-  }
 
   private String loadOrCreateId() throws IOException {
     Path idFile = root.resolve("server.id");

@@ -36,19 +36,42 @@ final class MetaAttribute {
   private MetaAttribute() {
   }
 
+  /** What a probe found out about a directory's file system. */
+  enum Support {
+    /** Attributes work: new small chunks get one. */
+    YES,
+    /** The file system has none: no chunk there can have one. */
+    NO,
+    /**
+     * The probe failed for another reason (a full disk, an I/O error): new chunks get .meta
+     * files, but attributes of stored chunks are still read, so none is taken for missing.
+     */
+    UNKNOWN
+  }
+
   /** Whether files in {@code dir} take the attribute; tries it on a scratch file. */
-  static boolean supported(Path dir) {
+  static Support probe(Path dir) {
     Path probe = dir.resolve("xattr-probe");
     try {
       Files.deleteIfExists(probe);
       Files.createFile(probe);
       ChunkMeta meta = new ChunkMeta(1, 0, io.vgfs.protocol.data.Frames.BLOCK_SIZE, new int[0]);
       write(probe, 42, meta);
-      return read(probe, 42) != null;
-    } catch (IOException | UnsupportedOperationException e) {
+      return read(probe, 42) != null ? Support.YES : Support.UNKNOWN;
+    } catch (UnsupportedOperationException e) {
       log.info("{} takes no extended attributes ({}): checksums go to .meta files", dir,
           e.toString());
-      return false;
+      return Support.NO;
+    } catch (IOException e) {
+      // Java gives no errno: EOPNOTSUPP only shows in the reason.
+      String reason = e instanceof FileSystemException fse ? fse.getReason() : null;
+      if (reason != null && reason.toLowerCase(java.util.Locale.ROOT).contains("not supported")) {
+        log.info("{} takes no extended attributes ({}): checksums go to .meta files", dir, reason);
+        return Support.NO;
+      }
+      log.warn("could not try extended attributes in {} ({}): new chunks get .meta files", dir,
+          e.toString());
+      return Support.UNKNOWN;
     } finally {
       try {
         Files.deleteIfExists(probe);
@@ -68,25 +91,29 @@ final class MetaAttribute {
     view(file).write(NAME, value);
   }
 
-  /** The checksums stored with {@code file} for {@code chunkId}, or {@code null} if none are. */
+  /**
+   * The checksums stored with {@code file} for {@code chunkId}, or {@code null} if it has none
+   * for that chunk (no attribute, another chunk's, or one that does not decode). Throws when the
+   * attribute cannot be read: an error is not an absence.
+   */
   static ChunkMeta read(Path file, long chunkId) throws IOException {
     UserDefinedFileAttributeView view = view(file);
-    ByteBuffer value = ByteBuffer.allocate(MAX_BYTES + 64);
-    try {
-      view.read(NAME, value);
-    } catch (FileSystemException e) {
-      if (!Files.exists(file)) {
-        throw e;
-      }
-      return null; // ENODATA: no attribute (Java gives no errno to tell it apart)
+    if (!view.list().contains(NAME)) {
+      return null; // asked first: a failed read gives no errno to tell ENODATA from EIO
     }
+    ByteBuffer value = ByteBuffer.allocate(MAX_BYTES + 64);
+    view.read(NAME, value);
     value.flip();
     if (value.remaining() < 8 || value.getLong() != chunkId) {
       return null;
     }
     byte[] encoded = new byte[value.remaining()];
     value.get(encoded);
-    return ChunkMeta.decode(encoded);
+    try {
+      return ChunkMeta.decode(encoded);
+    } catch (IOException e) {
+      return null; // garbled, like a .meta file whose checksum fails
+    }
   }
 
   private static UserDefinedFileAttributeView view(Path file) throws IOException {

@@ -165,11 +165,42 @@ class MetaAttributeTest {
         .containsExactly(metaOf(a, 1).crcs());
     assertThat(off.replicas()).containsExactlyInAnyOrder(
         new ReplicaInfo(1, 1, a.length), new ReplicaInfo(2, 1, b.length));
+    assertThat(off.usedBytes()).as("a converted chunk is counted once").isEqualTo(a.length + b.length);
     assertThat(off.loadMeta(1).crcs()).containsExactly(metaOf(a, 1).crcs());
 
     ChunkStore on = reopen(off);
     assertThat(on.replicas()).containsExactlyInAnyOrder(
         new ReplicaInfo(1, 1, a.length), new ReplicaInfo(2, 1, b.length));
     assertThat(on.loadMeta(2).crcs()).containsExactly(metaOf(b, 1).crcs());
+    assertThat(on.usedBytes()).isEqualTo(a.length + b.length);
+  }
+
+  @Test
+  @DisplayName("a chunk whose .meta file is invalid is kept when its attribute holds its checksums")
+  void attributeBacksAnInvalidMetaFile(@TempDir Path root) throws IOException {
+    ChunkStore s = open(root);
+    assumeTrue(s.writesAttributes(), "the temp directory takes no user extended attributes");
+    byte[] a = bytes(6_000, 10);
+    commitSmall(s, 1, a, 1);
+    byte[] b = bytes(7_000, 11);
+    s.close();
+    stores.remove(s);
+    ChunkStore off = open(root, false); // gives chunk 1 a .meta file
+    commitSmall(off, 2, b, 1);          // a .meta file only
+    off.close();
+    stores.remove(off);
+    for (long id : new long[] {1, 2}) {
+      byte[] meta = Files.readAllBytes(off.metaPath(id));
+      meta[20] ^= 1; // fails the file's own checksum
+      Files.write(off.metaPath(id), meta);
+    }
+
+    ChunkStore again = open(root);
+    assertThat(again.replicas()).containsExactly(new ReplicaInfo(1, 1, a.length));
+    assertThat(again.usedBytes()).isEqualTo(a.length);
+    assertThat(again.metaPath(1)).doesNotExist();
+    assertThat(again.loadMeta(1).crcs()).containsExactly(metaOf(a, 1).crcs());
+    assertThat(again.dataPath(2)).doesNotExist();
+    assertThat(again.metaPath(2)).doesNotExist();
   }
 }
