@@ -1,9 +1,11 @@
 package io.vgfs.client.impl;
 
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vgfs.protocol.Allocation;
 import io.vgfs.protocol.ChunkRef;
 import io.vgfs.protocol.Crc32c;
@@ -25,8 +27,9 @@ import java.util.List;
 /**
  * Streams one chunk to the first replica of its chain: cuts the bytes it is given into checksummed
  * 64 KiB blocks, sends them as DATA frames, and on {@link #finish()} sends WRITE_END and waits for
- * the chain's acknowledgement. Holds at most one partial block; the socket's write queue provides
- * the backpressure ({@link #writeQueueFull()}).
+ * the chain's acknowledgement. Holds at most one partial block, gathered in the direct buffer of
+ * its frame (pieces arrive unaligned from HTTP bodies and files); the socket's write queue
+ * provides the backpressure ({@link #writeQueueFull()}).
  */
 final class ChunkWriter {
 
@@ -34,7 +37,7 @@ final class ChunkWriter {
   private final DataChannelPool pool;
   private final DataChannel channel;
   private final Promise<WriteAck> ack = Promise.promise();
-  private Buffer block;
+  private ByteBuf block; // the partial block's DATA frame, header space first (DataChannel)
   private long accepted; // bytes given to write(), including the partial block not sent yet
   private long length;   // bytes sent
   private int crc;
@@ -68,6 +71,7 @@ final class ChunkWriter {
   /** Adds bytes to the chunk; the caller keeps the total within the chunk size. */
   void write(Buffer data) {
     accepted += data.length();
+    ByteBuf src = ((BufferInternal) data).getByteBuf();
     int pos = 0;
     int n = data.length();
     while (pos < n) {
@@ -77,16 +81,19 @@ final class ChunkWriter {
         continue;
       }
       if (block == null) {
-        block = Buffer.buffer(Frames.BLOCK_SIZE);
+        block = channel.newDataFrame(Frames.BLOCK_SIZE);
       }
-      int take = Math.min(Frames.BLOCK_SIZE - block.length(), n - pos);
-      block.appendBuffer(data, pos, take);
+      int take = Math.min(Frames.BLOCK_SIZE - gathered(), n - pos);
+      block.writeBytes(src, src.readerIndex() + pos, take);
       pos += take;
-      if (block.length() == Frames.BLOCK_SIZE) {
-        sendBlock(block);
-        block = null;
+      if (gathered() == Frames.BLOCK_SIZE) {
+        sendGathered();
       }
     }
+  }
+
+  private int gathered() {
+    return block.writerIndex() - Frames.HEADER_SIZE;
   }
 
   private void sendBlock(Buffer b) {
@@ -94,6 +101,16 @@ final class ChunkWriter {
     crc = Crc32c.combine(crc, blockCrc, b.length());
     length += b.length();
     channel.sendDataCopy(b, blockCrc);
+  }
+
+  private void sendGathered() {
+    int n = gathered();
+    int blockCrc = Crc32c.of(block.slice(Frames.HEADER_SIZE, n));
+    crc = Crc32c.combine(crc, blockCrc, n);
+    length += n;
+    ByteBuf frame = block;
+    block = null;
+    channel.sendDataFrame(frame, blockCrc);
   }
 
   boolean writeQueueFull() {
@@ -106,9 +123,12 @@ final class ChunkWriter {
 
   /** Sends what is left and WRITE_END; completes with the chunk once every replica has it. */
   Future<Written> finish() {
-    if (block != null && block.length() > 0) {
-      sendBlock(block);
-      block = null;
+    if (block != null) {
+      if (gathered() > 0) {
+        sendGathered();
+      } else {
+        releaseBlock();
+      }
     }
     channel.send(FrameType.WRITE_END, new WriteEnd(length, crc).toJson());
     return ack.future().map(a -> {
@@ -120,8 +140,16 @@ final class ChunkWriter {
 
   /** Gives up on the chunk: the replicas discard what they have of it. */
   void abort(Throwable cause) {
+    releaseBlock();
     ack.tryFail(cause);
     channel.close();
+  }
+
+  private void releaseBlock() {
+    if (block != null) {
+      block.release();
+      block = null;
+    }
   }
 
   Future<WriteAck> acked() {

@@ -130,6 +130,30 @@ public final class DataChannel {
     return s.writeMessage(out);
   }
 
+  /**
+   * A DATA frame to fill in place: a direct buffer from the socket's allocator with room for the
+   * header (left unwritten) and {@code payloadCapacity} bytes, its writer index after the header.
+   * Writers that get their bytes in pieces smaller than a block gather them here, so each byte is
+   * copied once on its way to the kernel. Send it with {@link #sendDataFrame} or release it.
+   */
+  public ByteBuf newDataFrame(int payloadCapacity) {
+    ByteBuf frame = ((NetSocketInternal) socket).channelHandlerContext().alloc()
+        .directBuffer(Frames.HEADER_SIZE + payloadCapacity);
+    return frame.writerIndex(Frames.HEADER_SIZE);
+  }
+
+  /**
+   * Sends a frame from {@link #newDataFrame}, taking it over: writes its header for the payload
+   * gathered after it, whose CRC32C the caller computed.
+   */
+  public Future<Void> sendDataFrame(ByteBuf frame, int crc) {
+    int end = frame.writerIndex();
+    frame.writerIndex(0);
+    Frames.writeHeader(frame, FrameType.DATA, end - Frames.HEADER_SIZE, crc);
+    frame.writerIndex(end);
+    return ((NetSocketInternal) socket).writeMessage(frame);
+  }
+
   public boolean writeQueueFull() {
     return socket.writeQueueFull();
   }
