@@ -112,7 +112,7 @@ final class AppendService {
       return Future.failedFuture(new VgfsException(ErrorCode.STALE_EPOCH, "chunk "
           + ChunkStore.hex(chunk) + " is at version " + info.version() + ", newer than " + version));
     }
-    return vertx.executeBlocking(() -> store.prepareAppend(chunk, version, length), false)
+    return vertx.executeBlocking(() -> store.appends().prepare(chunk, version, length), false)
         .map(meta -> new JsonObject().put("chunk", chunk).put("length", meta.length()));
   }
 
@@ -212,7 +212,7 @@ final class AppendService {
     List<Buffer> data = new ArrayList<>();
     batch.forEach(p -> data.add(p.data()));
     Future<ChunkMeta> local = vertx.executeBlocking(
-        () -> store.append(l.chunk, l.version, offset, data), false);
+        () -> store.appends().append(l.chunk, l.version, offset, data), false);
     Buffer joined = Buffer.buffer((int) total);
     data.forEach(joined::appendBuffer);
     List<Future<Void>> remote = new ArrayList<>();
@@ -341,7 +341,8 @@ final class AppendService {
     }
     long version = hdr.getLong("version");
     long offset = hdr.getLong("offset");
-    return vertx.executeBlocking(() -> store.append(chunk, version, offset, List.of(data)), false)
+    return vertx.executeBlocking(
+        () -> store.appends().append(chunk, version, offset, List.of(data)), false)
         .map(meta -> new JsonObject().put("offset", offset));
   }
 }

@@ -64,6 +64,7 @@ public final class ChunkStore {
   private String serverId;
   private DirectoryLock lock;
   private final boolean checksumAttributes;
+  private final AppendableChunks appends;
   private volatile boolean attributes;      // the disk takes MetaAttribute: read them
   private volatile boolean writeAttributes; // and new small chunks get one
 
@@ -82,6 +83,7 @@ public final class ChunkStore {
     this.tmp = root.resolve("tmp");
     this.dirSyncer = new DirSyncer(chunks);
     this.pool = new FilePool(root.resolve("free"), FilePool.CAPACITY);
+    this.appends = new AppendableChunks(this);
   }
 
   /** Creates the layout if needed, reads or creates the server id, and indexes valid chunks. */
@@ -178,115 +180,9 @@ public final class ChunkStore {
     }
   }
 
-  // ------------------------------------------------------------------ appendable chunks
-
-  /**
-   * Makes the replica of {@code chunkId} exactly {@code length} bytes long at {@code version},
-   * for a new append lease: an absent replica of a new chunk is created empty; bytes beyond the
-   * committed length (appends that were never committed) are cut off, and the last block's
-   * checksum recomputed. Fails when the replica is shorter than {@code length} (it missed appends:
-   * it is stale). Blocking.
-   */
-  public synchronized ChunkMeta prepareAppend(long chunkId, long version, long length)
-      throws IOException {
-    ReplicaInfo info = index.get(chunkId);
-    if (info == null) {
-      if (length != 0) {
-        throw new IOException("no replica of chunk " + hex(chunkId) + " to continue at " + length);
-      }
-      Path temp = tempFile(chunkId);
-      Files.write(temp, new byte[0]);
-      ChunkMeta meta = new ChunkMeta(version, 0, io.vgfs.protocol.data.Frames.BLOCK_SIZE, new int[0]);
-      commit(chunkId, temp, meta, true);
-      return meta;
-    }
-    if (info.length() < length) {
-      throw new IOException("replica of chunk " + hex(chunkId) + " has " + info.length()
-          + " bytes, " + length + " are committed: it is stale");
-    }
-    ChunkMeta meta = loadMeta(chunkId);
-    Path data = dataPath(chunkId);
-    int bs = meta.blockSize();
-    int blocks = (int) ((length + bs - 1) / bs);
-    int[] crcs = java.util.Arrays.copyOf(meta.crcs(), blocks);
-    try (FileChannel ch = FileChannel.open(data, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      if (info.length() > length) {
-        ch.truncate(length);
-        if (length % bs != 0) {
-          // The last block is now partial: its checksum covers fewer bytes.
-          long start = (long) (blocks - 1) * bs;
-          ByteBuffer b = ByteBuffer.allocate((int) (length - start));
-          while (b.hasRemaining()) {
-            ch.read(b, start + b.position());
-          }
-          crcs[blocks - 1] = io.vgfs.protocol.Crc32c.of(b.array(), 0, b.capacity());
-        }
-      }
-      ch.force(false);
-    }
-    ChunkMeta updated = new ChunkMeta(version, length, bs, crcs);
-    writeMeta(chunkId, updated);
-    return updated;
-  }
-
-  /**
-   * Appends {@code data} at {@code offset}, which must be the replica's current length, under
-   * {@code version}; updates the block checksums without reading back (a partial last block's
-   * checksum is composed with the new bytes'), makes data and checksums durable, and returns the
-   * new meta. Blocking; callers append to one chunk one batch at a time.
-   */
-  public synchronized ChunkMeta append(long chunkId, long version, long offset,
-                                       List<io.vertx.core.buffer.Buffer> data) throws IOException {
-    ReplicaInfo info = index.get(chunkId);
-    if (info == null) {
-      throw new NoSuchFileException("no replica of chunk " + hex(chunkId));
-    }
-    if (info.version() != version) {
-      throw new IOException("chunk " + hex(chunkId) + " is at version " + info.version()
-          + ", not " + version);
-    }
-    if (info.length() != offset) {
-      throw new IOException("chunk " + hex(chunkId) + " has " + info.length()
-          + " bytes; an append at " + offset + " would leave a gap or overwrite");
-    }
-    ChunkMeta meta = cachedMeta(chunkId);
-    if (meta == null) {
-      meta = loadMeta(chunkId);
-    }
-    int bs = meta.blockSize();
-    long length = offset;
-    int[] crcs = meta.crcs();
-    int blocks = crcs.length;
-    try (FileChannel ch = FileChannel.open(dataPath(chunkId), StandardOpenOption.WRITE)) {
-      for (io.vertx.core.buffer.Buffer b : data) {
-        ByteBuffer nio = ByteBuffer.wrap(b.getBytes());
-        long pos = length;
-        while (nio.hasRemaining()) {
-          pos += ch.write(nio, pos);
-        }
-        // Checksums: fill the partial last block first, then whole blocks.
-        int done = 0;
-        while (done < b.length()) {
-          int inBlock = (int) (length % bs);
-          int take = Math.min(bs - inBlock, b.length() - done);
-          int part = io.vgfs.protocol.Crc32c.of(b, done, take);
-          if (inBlock == 0) {
-            if (blocks == crcs.length) {
-              crcs = java.util.Arrays.copyOf(crcs, Math.max(4, crcs.length * 2));
-            }
-            crcs[blocks++] = part;
-          } else {
-            crcs[blocks - 1] = io.vgfs.protocol.Crc32c.combine(crcs[blocks - 1], part, take);
-          }
-          length += take;
-          done += take;
-        }
-      }
-      ch.force(false);
-    }
-    ChunkMeta updated = new ChunkMeta(version, length, bs, java.util.Arrays.copyOf(crcs, blocks));
-    writeMeta(chunkId, updated);
-    return updated;
+  /** Preparing replicas for append leases and appending to them (locked like this store). */
+  public AppendableChunks appends() {
+    return appends;
   }
 
   /** Copies a replica locally under a new chunk id (copy-on-write of a snapshotted chunk). */
@@ -301,7 +197,7 @@ public final class ChunkStore {
   }
 
   // Replaces the meta file atomically (write aside, fsync, rename) and the index entry.
-  private void writeMeta(long chunkId, ChunkMeta meta) throws IOException {
+  void writeMeta(long chunkId, ChunkMeta meta) throws IOException {
     uncache(chunkId);
     writeMetaFile(chunkId, meta);
     dirSyncer.sync();

@@ -132,10 +132,10 @@ class MetaAttributeTest {
     assumeTrue(s.writesAttributes(), "the temp directory takes no user extended attributes");
     byte[] first = bytes(10_000, 6);
     commitSmall(s, 9, first, 1);
-    s.prepareAppend(9, 2, first.length);
+    s.appends().prepare(9, 2, first.length);
     assertThat(s.metaPath(9)).exists();
     byte[] more = bytes(70_000, 7);
-    s.append(9, 2, first.length, List.of(Buffer.buffer(more)));
+    s.appends().append(9, 2, first.length, List.of(Buffer.buffer(more)));
     byte[] whole = Arrays.copyOf(first, first.length + more.length);
     System.arraycopy(more, 0, whole, first.length, more.length);
 
