@@ -5,11 +5,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.LocalTime;
-import java.time.temporal.ChronoUnit;
+import java.time.format.DateTimeFormatter;
 
 /** Progress lines: on the console (Maven shows them) and in {@code bench.log}. */
 final class BenchLog {
 
+  // LocalTime.toString() drops the seconds when they are zero ("14:20"): keep lines aligned.
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
   private static Path file;
 
   private BenchLog() {
@@ -20,7 +22,7 @@ final class BenchLog {
   }
 
   static synchronized void info(String format, Object... args) {
-    String line = "[bench " + LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + "] "
+    String line = "[bench " + TIME.format(LocalTime.now()) + "] "
         + String.format(java.util.Locale.ROOT, format, args);
     System.out.println(line);
     if (file != null) {
