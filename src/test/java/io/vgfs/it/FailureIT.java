@@ -123,6 +123,28 @@ class FailureIT {
   }
 
   @Test
+  @DisplayName("a chunkserver stopping under an upload whose writer has gone quiet fails the upload at once")
+  void chunkserverStopsUnderQuietUpload() {
+    // The writer sends part of a chunk and then nothing: only the replica chain's failure can end
+    // the upload. It used to be noticed at the chunk's end, which a quiet writer never reaches.
+    io.vertx.core.Context ctx = cluster.gatewayNode().vertx().getOrCreateContext();
+    QuietStream source = new QuietStream(ctx, Buffer.buffer(randomBytes(CHUNK / 3, 14)));
+    Promise<FileInfo> written = Promise.promise();
+    ctx.runOnContext(v -> fs.write("quiet/f.bin", source).onComplete(written));
+    // The upload resumes its source once the chunk's chain is open and the bytes are on their way.
+    TestSupport.poll(10_000, () -> source.resumes() >= 2, "the chunk to be opened");
+    try {
+      cluster.stopChunkServer(2);
+      Throwable t = TestSupport.failure(written.future(), 15);
+      assertThat(t).isInstanceOf(io.vgfs.protocol.VgfsException.class);
+      assertThat(await(fs.list("quiet/")).files()).isEmpty();
+    } finally {
+      cluster.restartChunkServer(2);
+      cluster.awaitLive(3);
+    }
+  }
+
+  @Test
   @DisplayName("an upload whose client disconnects leaves no visible file, and its chunks are collected")
   void abandonedUpload() throws Exception {
     int before = storedChunks();
@@ -290,5 +312,68 @@ class FailureIT {
       n += cluster.chunkServer(i).store().chunkCount();
     }
     return n;
+  }
+
+  /** Emits one buffer, then nothing, and never ends: a writer gone quiet. Counts resumes. */
+  static final class QuietStream implements io.vertx.core.streams.ReadStream<Buffer> {
+    private final io.vertx.core.Context ctx;
+    private final Buffer first;
+    private final java.util.concurrent.atomic.AtomicInteger resumes =
+        new java.util.concurrent.atomic.AtomicInteger();
+    private io.vertx.core.Handler<Buffer> handler;
+    private boolean paused;
+    private boolean sent;
+
+    QuietStream(io.vertx.core.Context ctx, Buffer first) {
+      this.ctx = ctx;
+      this.first = first;
+    }
+
+    int resumes() {
+      return resumes.get();
+    }
+
+    @Override
+    public QuietStream exceptionHandler(io.vertx.core.Handler<Throwable> h) {
+      return this;
+    }
+
+    @Override
+    public QuietStream handler(io.vertx.core.Handler<Buffer> h) {
+      handler = h;
+      maybeSend();
+      return this;
+    }
+
+    @Override
+    public QuietStream pause() {
+      paused = true;
+      return this;
+    }
+
+    @Override
+    public QuietStream resume() {
+      paused = false;
+      resumes.incrementAndGet();
+      maybeSend();
+      return this;
+    }
+
+    @Override
+    public QuietStream fetch(long amount) {
+      return resume();
+    }
+
+    @Override
+    public QuietStream endHandler(io.vertx.core.Handler<Void> h) {
+      return this;
+    }
+
+    private void maybeSend() {
+      if (!paused && !sent && handler != null) {
+        sent = true;
+        ctx.runOnContext(v -> handler.handle(first));
+      }
+    }
   }
 }

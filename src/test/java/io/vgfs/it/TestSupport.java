@@ -45,8 +45,13 @@ public final class TestSupport {
 
   /** The failure of a future that must fail. */
   public static Throwable failure(Future<?> f) {
+    return failure(f, 60);
+  }
+
+  /** The failure of a future that must fail within {@code seconds}. */
+  public static Throwable failure(Future<?> f, int seconds) {
     try {
-      f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      f.toCompletionStage().toCompletableFuture().get(seconds, TimeUnit.SECONDS);
     } catch (java.util.concurrent.ExecutionException e) {
       return e.getCause();
     } catch (Exception e) {

@@ -146,6 +146,9 @@ final class FileUpload {
             return;
           }
           current = ar.result();
+          // A chain that fails mid-chunk ends the upload now, not at the chunk's end: a writer
+          // gone quiet, or paused on a socket that will never drain, would otherwise wait forever.
+          current.acked().onFailure(this::fail);
           Buffer rest = held;
           held = null;
           onData(rest);

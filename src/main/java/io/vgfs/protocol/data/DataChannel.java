@@ -111,7 +111,7 @@ public final class DataChannel {
    */
   public Future<Void> sendData(ByteBuf payload, int crc) {
     socket.write(Frames.header(FrameType.DATA, payload.readableBytes(), crc));
-    return ((NetSocketInternal) socket).writeMessage(payload);
+    return writeOwned(payload);
   }
 
   /**
@@ -127,7 +127,7 @@ public final class DataChannel {
     ByteBuf out = s.channelHandlerContext().alloc().directBuffer(Frames.HEADER_SIZE + length);
     Frames.writeHeader(out, FrameType.DATA, length, crc);
     out.writeBytes(src, src.readerIndex(), length);
-    return s.writeMessage(out);
+    return writeOwned(out);
   }
 
   /**
@@ -151,7 +151,21 @@ public final class DataChannel {
     frame.writerIndex(0);
     Frames.writeHeader(frame, FrameType.DATA, end - Frames.HEADER_SIZE, crc);
     frame.writerIndex(end);
-    return ((NetSocketInternal) socket).writeMessage(frame);
+    return writeOwned(frame);
+  }
+
+  /**
+   * Writes a buffer whose one reference this channel holds. Netty releases what reaches the
+   * connection, whether it is written or fails there; Vert.x 5.0 fails a write it drops because
+   * the connection closed (one queued behind a full socket, or one made after the close) without
+   * releasing it, and says so with its closed exception: that one is released here.
+   */
+  private Future<Void> writeOwned(ByteBuf msg) {
+    return ((NetSocketInternal) socket).writeMessage(msg).onFailure(t -> {
+      if (t == NetSocketInternal.CLOSED_EXCEPTION) {
+        msg.release();
+      }
+    });
   }
 
   public boolean writeQueueFull() {
