@@ -201,6 +201,11 @@ public final class FrameDecoder implements Handler<Buffer> {
   public void close() {
     closed = true;
     clear();
+    if (paused && source != null) {
+      // Vert.x (5.0) holds what a paused socket reads and drops it unreleased if the connection
+      // closes meanwhile: resuming hands it to this decoder, which now releases it.
+      source.resume();
+    }
   }
 
   private void drain() {
