@@ -123,12 +123,8 @@ final class ChunkWriter {
 
   /** Sends what is left and WRITE_END; completes with the chunk once every replica has it. */
   Future<Written> finish() {
-    if (block != null) {
-      if (gathered() > 0) {
-        sendGathered();
-      } else {
-        releaseBlock();
-      }
+    if (block != null) { // a frame is made only for bytes about to go into it: never empty
+      sendGathered();
     }
     channel.send(FrameType.WRITE_END, new WriteEnd(length, crc).toJson());
     return ack.future().map(a -> {
