@@ -13,19 +13,13 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vgfs.client.VgfsClient;
-import io.vgfs.client.impl.FileReadStreamImpl;
 import io.vgfs.client.impl.VgfsClientImpl;
 import io.vgfs.protocol.Addresses;
 import io.vgfs.protocol.ErrorCode;
 import io.vgfs.protocol.FileInfo;
 import io.vgfs.protocol.PathRules;
 import io.vgfs.protocol.VgfsException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 
 /**
  * The HTTP API. Uploads and downloads stream between the HTTP connection and the chunkservers
@@ -46,16 +40,7 @@ import java.time.format.DateTimeFormatter;
  */
 public class GatewayVerticle extends VerticleBase {
 
-  private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
-  /**
-   * Bytes a download may queue towards its HTTP connection before the replica is paused. Netty's
-   * default (64 KiB) pauses the pipe after every body piece; 256 KiB, like the data sockets', keeps
-   * the kernel's send buffer fed at a bounded cost in direct memory per download.
-   */
-  private static final int RESPONSE_QUEUE_BYTES = 256 * 1024;
   static final String FILES = "/api/v1/files/";
-  private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME
-      .withZone(ZoneOffset.UTC);
 
   private final GatewayOptions options;
   private VgfsClientImpl client;
@@ -195,7 +180,7 @@ public class GatewayVerticle extends VerticleBase {
       HttpErrors.send(ctx, e);
       return;
     }
-    serve(ctx, path, client.readDirect(null, path));
+    FileResponse.serve(ctx, path, client.readDirect(null, path));
   }
 
   // GET /api/v1/snapshots/{name}/files/{path}: a file as it was when the snapshot was taken.
@@ -210,7 +195,7 @@ public class GatewayVerticle extends VerticleBase {
           : new VgfsException(ErrorCode.INVALID_PATH, "bad snapshot file path"));
       return;
     }
-    serve(ctx, path, client.readDirect(name, path));
+    FileResponse.serve(ctx, path, client.readDirect(name, path));
   }
 
   private void listSnapshot(RoutingContext ctx) {
@@ -324,51 +309,6 @@ public class GatewayVerticle extends VerticleBase {
     return p.future();
   }
 
-  private void serve(RoutingContext ctx, String path,
-                     io.vertx.core.Future<FileReadStreamImpl> opened) {
-    opened.onComplete(ar -> {
-      if (ar.failed()) {
-        HttpErrors.send(ctx, ar.cause());
-        return;
-      }
-      FileReadStreamImpl stream = ar.result();
-      FileInfo f = stream.info();
-      HttpServerResponse resp = ctx.response();
-      headers(resp, f);
-      if (notModified(ctx, f)) {
-        resp.setStatusCode(304).end();
-        return;
-      }
-      String rangeHeader = ctx.request().getHeader("Range");
-      String ifRange = ctx.request().getHeader("If-Range");
-      if (ifRange != null && !ifRange.equals(f.etag())) {
-        rangeHeader = null; // the client's partial copy is of another version: send it whole
-      }
-      ByteRange.Request range = ByteRange.parse(rangeHeader, f.size());
-      if (range instanceof ByteRange.Unsatisfiable) {
-        resp.putHeader("Content-Range", "bytes */" + f.size());
-        HttpErrors.send(resp, ErrorCode.INVALID_RANGE, "range " + rangeHeader
-            + " is not satisfiable for " + f.size() + " bytes");
-        return;
-      }
-      if (range instanceof ByteRange.Range r) {
-        stream.range(r.range().first(), r.range().length());
-        resp.setStatusCode(206).putHeader("Content-Range", r.range().contentRange(f.size()));
-      }
-      resp.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(stream.length()));
-      resp.setWriteQueueMaxSize(RESPONSE_QUEUE_BYTES);
-      DownloadPipe.pipe(stream, resp).onFailure(t -> {
-        log.warn("download of {} failed after {} headers were sent: {}", path,
-            resp.headWritten() ? "its" : "no", t.getMessage());
-        if (!resp.headWritten()) {
-          HttpErrors.send(ctx, t);
-        } else {
-          resp.reset();
-        }
-      });
-    });
-  }
-
   private void head(RoutingContext ctx) {
     String path;
     try {
@@ -384,8 +324,8 @@ public class GatewayVerticle extends VerticleBase {
         return;
       }
       HttpServerResponse resp = ctx.response();
-      headers(resp, ar.result());
-      if (notModified(ctx, ar.result())) {
+      FileResponse.headers(resp, ar.result());
+      if (FileResponse.notModified(ctx, ar.result())) {
         resp.setStatusCode(304).end();
         return;
       }
@@ -475,27 +415,6 @@ public class GatewayVerticle extends VerticleBase {
             json(ctx.response(), 200, body);
           }
         });
-  }
-
-  private static void headers(HttpServerResponse resp, FileInfo f) {
-    resp.putHeader(HttpHeaders.ETAG, f.etag())
-        .putHeader(HttpHeaders.LAST_MODIFIED, HTTP_DATE.format(Instant.ofEpochMilli(f.modified())))
-        .putHeader(HttpHeaders.ACCEPT_RANGES, "bytes")
-        .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
-  }
-
-  private static boolean notModified(RoutingContext ctx, FileInfo f) {
-    String inm = ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH);
-    if (inm == null) {
-      return false;
-    }
-    for (String tag : inm.split(",")) {
-      String t = tag.trim();
-      if (t.equals("*") || t.equals(f.etag()) || t.equals("W/" + f.etag())) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static void json(HttpServerResponse resp, int status, JsonObject body) {

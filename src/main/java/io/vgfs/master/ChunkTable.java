@@ -66,13 +66,11 @@ public final class ChunkTable {
   private final Map<String, Set<Long>> byServer = new HashMap<>();
   private final Map<Long, Pending> pending = new HashMap<>();
   private final Map<String, Map<Long, Long>> orphans = new HashMap<>(); // server → chunk → first seen
-  private final Map<String, Set<Long>> deletions = new HashMap<>();
+  private final DeletionQueue deletions = new DeletionQueue();
   private final Map<String, Set<Long>> uploads = new HashMap<>();
   private final Set<Long> expired = new LinkedHashSet<>();
   private final Set<Long> attention = new LinkedHashSet<>(); // replica count may be off
-  private final Map<String, Map<Long, Long>> sent = new HashMap<>(); // deletions not confirmed yet
   private final Set<Long> removed = new LinkedHashSet<>(); // chunks of replaced or purged files
-  private static final long CONFIRM_WAIT_NANOS = 60_000_000_000L;
   private final Map<Long, Set<String>> corrupt = new HashMap<>(); // bad replicas not yet deleted
 
   public int size() {
@@ -171,7 +169,7 @@ public final class ChunkTable {
         if (held != null) {
           held.remove(c.id);
         }
-        deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(c.id);
+        deletions.add(server, c.id);
       }
     }
   }
@@ -185,7 +183,6 @@ public final class ChunkTable {
     expired.clear();
     attention.clear();
     corrupt.clear();
-    sent.clear();
     removed.clear();
     orphans.clear();
     deletions.clear();
@@ -228,11 +225,11 @@ public final class ChunkTable {
           addReplica(c, server);
         } else {
           // An old version (the server missed updates while away) or a wrong length: discard.
-          deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(id);
+          deletions.add(server, id);
         }
         attention.add(id);
       } else if (removed.contains(id) || expired.contains(id)) {
-        deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(id); // known garbage
+        deletions.add(server, id); // known garbage
       } else if (!pending.containsKey(id)) {
         serverOrphans.putIfAbsent(id, nowNanos);
       }
@@ -268,7 +265,7 @@ public final class ChunkTable {
     if (held != null) {
       held.remove(chunkId);
     }
-    deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(chunkId);
+    deletions.add(server, chunkId);
     corrupt.computeIfAbsent(chunkId, k -> new HashSet<>()).add(server);
     attention.add(chunkId);
     return true;
@@ -316,7 +313,7 @@ public final class ChunkTable {
       if (held != null) {
         held.remove(chunkId);
       }
-      deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(chunkId);
+      deletions.add(server, chunkId);
     }
   }
 
@@ -324,7 +321,7 @@ public final class ChunkTable {
   public void discard(long chunkId, String server) {
     Chunk c = chunks.get(chunkId);
     if (c == null || !c.replicas.contains(server)) {
-      deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(chunkId);
+      deletions.add(server, chunkId);
     }
   }
 
@@ -394,7 +391,7 @@ public final class ChunkTable {
         }
         // Never committed: whatever its replicas stored of it is garbage.
         for (String server : p.getValue().servers()) {
-          deletions.computeIfAbsent(server, s -> new LinkedHashSet<>()).add(p.getKey());
+          deletions.add(server, p.getKey());
         }
       }
     }
@@ -404,7 +401,7 @@ public final class ChunkTable {
         Map.Entry<Long, Long> o = it.next();
         if (nowNanos - o.getValue() > graceNanos && !pending.containsKey(o.getKey())
             && !chunks.containsKey(o.getKey())) {
-          deletions.computeIfAbsent(e.getKey(), s -> new LinkedHashSet<>()).add(o.getKey());
+          deletions.add(e.getKey(), o.getKey());
           it.remove();
         }
       }
@@ -421,68 +418,28 @@ public final class ChunkTable {
    * them ({@link #confirmDeleted}), so no new replica of those chunks is placed there meanwhile.
    */
   public List<Long> takeDeletions(String server, int max, long nowNanos) {
-    Set<Long> q = deletions.get(server);
-    List<Long> out = new ArrayList<>();
-    if (q == null) {
-      return out;
-    }
-    Map<Long, Long> pendingHere = sent.computeIfAbsent(server, s -> new HashMap<>());
-    Iterator<Long> it = q.iterator();
-    while (it.hasNext() && out.size() < max) {
-      long id = it.next();
-      it.remove();
-      if (!chunks.containsKey(id) || !chunks.get(id).replicas.contains(server)) {
-        out.add(id);
-        pendingHere.put(id, nowNanos);
-      }
-    }
-    return out;
+    return deletions.take(server, max, nowNanos,
+        (s, id) -> chunks.containsKey(id) && chunks.get(id).replicas.contains(s));
   }
 
   /**
    * Replica deletions not carried out yet: queued for a heartbeat reply, or sent and not yet
-   * confirmed (for at most {@link #CONFIRM_WAIT_NANOS}, after which a server's next report tells).
-   * What is still on the chunkservers' disks of deleted files, for the cluster status; a server
-   * that is down keeps its queue and carries it out when it is back.
+   * confirmed (for at most {@link DeletionQueue#CONFIRM_WAIT_NANOS}, after which a server's next
+   * report tells). What is still on the chunkservers' disks of deleted files, for the cluster
+   * status; a server that is down keeps its queue and carries it out when it is back.
    */
   public int pendingDeletions(long nowNanos) {
-    int n = 0;
-    for (Set<Long> q : deletions.values()) {
-      n += q.size();
-    }
-    for (Map<Long, Long> m : sent.values()) {
-      for (long at : m.values()) {
-        if (nowNanos - at <= CONFIRM_WAIT_NANOS) {
-          n++;
-        }
-      }
-    }
-    return n;
+    return deletions.pending(nowNanos);
   }
 
   /** A server reports the deletions it carried out. */
   public void confirmDeleted(String server, List<Long> ids) {
-    Map<Long, Long> pendingHere = sent.get(server);
-    if (pendingHere != null) {
-      ids.forEach(pendingHere::remove);
-    }
+    deletions.confirm(server, ids);
   }
 
   /** Whether a replica of the chunk on that server is about to be deleted (or just was). */
   public boolean deleting(String server, long chunkId, long nowNanos) {
-    if (deletions.getOrDefault(server, Set.of()).contains(chunkId)) {
-      return true;
-    }
-    Map<Long, Long> pendingHere = sent.get(server);
-    if (pendingHere == null) {
-      return false;
-    }
-    Long at = pendingHere.get(chunkId);
-    if (at != null && nowNanos - at > CONFIRM_WAIT_NANOS) {
-      pendingHere.remove(chunkId); // the confirmation got lost: the next report tells the truth
-      return false;
-    }
-    return at != null;
+    return deletions.contains(server, chunkId, nowNanos);
   }
 
   /** Chunks with more than {@code replication} replicas on servers in {@code live}. */
