@@ -146,8 +146,9 @@ public final class Cluster {
     if (publicHost != null) {
       bus.setClusterPublicHost(publicHost);
     }
-    // Netty's epoll transport, if asked for: large transfers gained, small files through the
-    // gateway lost (BENCHMARKS.md). Vert.x falls back to NIO where the native library does not load.
+    // Netty's epoll transport, if asked for: buffered large writes gained, durable writes, reads
+    // and small files lost (BENCHMARKS.md). Vert.x falls back to NIO where the native library
+    // does not load.
     VertxOptions options = new VertxOptions()
         .setPreferNativeTransport(settings.bool(Setting.NATIVE_TRANSPORT))
         .setEventBusOptions(bus)

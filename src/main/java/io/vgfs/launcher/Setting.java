@@ -40,7 +40,7 @@ public enum Setting {
   CLUSTER_HOST("cluster-host", "clusterHost", "127.0.0.1", "address Hazelcast and the event bus bind to"),
   CLUSTER_PORT("cluster-port", "clusterPort", "5701", "first Hazelcast port tried (auto-increments)"),
   JOIN("join", "join", "127.0.0.1:5701-5710", "Hazelcast members to join: host:port or host:port-port, comma separated"),
-  NATIVE_TRANSPORT("native-transport", "nativeTransport", "false", "use Linux epoll (Netty's native transport) for sockets where it loads: faster large transfers, slower small files through the gateway here (BENCHMARKS.md); false: the JDK's NIO"),
+  NATIVE_TRANSPORT("native-transport", "nativeTransport", "false", "use Linux epoll (Netty's native transport) for sockets where it loads: faster buffered large writes, slower durable writes, reads and small files here (BENCHMARKS.md); false: the JDK's NIO"),
   HAZELCAST_CONFIG("hazelcast-config", "hazelcastConfig", "", "a Hazelcast XML or YAML file replacing the built-in cluster configuration"),
   LOG_FILE("log-file", "logFile", "", "also log to this file");
 
