@@ -69,6 +69,8 @@ final class ChunkFetch {
   private long lastProgress;
   private long stallTimer = -1;
   private boolean paused;
+  private int runAt = -1;      // where, in the run being consumed, checked bytes wait to go on
+  private int runLen;
 
   ChunkFetch(Vertx vertx, DataChannelPool pool, MasterClient master, long stallTimeoutMs,
              ChunkRef chunk, long from, long to, Consumer<Buffer> sink,
@@ -235,17 +237,43 @@ final class ChunkFetch {
   /**
    * Cuts the run into blocks, checks each against its checksum, and passes the wanted bytes on.
    * Owned blocks are views of the network buffers (a composite of views when a block spans runs):
-   * the sink gets them as {@link OwnedBuffer}s, without a copy.
+   * the sink gets them as {@link OwnedBuffer}s, without a copy. Consecutive checked blocks that lie
+   * whole in the run go on as one buffer: the sink (an HTTP response in the gateway) pays per
+   * buffer, and a socket read holds up to four blocks.
    */
   private void consume(ServerAddress r, ByteBuf piece, boolean owned) {
     lastProgress = System.nanoTime();
+    runAt = -1;
+    runLen = 0;
     while (piece.isReadable() && channel != null) {
       long blockEnd = Math.min(blockStart + header.blockSize(), header.start() + header.count());
       int blockLen = (int) (blockEnd - blockStart);
-      ByteBuf whole;
+      long from = Math.max(next, blockStart);
+      long to = Math.min(end, blockEnd);
       if (block == null && piece.readableBytes() >= blockLen) {
-        whole = owned ? piece.readRetainedSlice(blockLen) : piece.readSlice(blockLen);
+        int at = piece.readerIndex();
+        if (Crc32c.of(piece.slice(at, blockLen)) != header.crcs()[blockIndex]) {
+          passRun(piece, owned);
+          badBlock(r);
+          return;
+        }
+        piece.skipBytes(blockLen);
+        if (to > from) {
+          next = to;
+          int wantedAt = at + (int) (from - blockStart);
+          if (runAt >= 0 && runAt + runLen != wantedAt) {
+            passRun(piece, owned);
+          }
+          if (runAt < 0) {
+            runAt = wantedAt;
+          }
+          runLen += (int) (to - from);
+        }
       } else {
+        passRun(piece, owned); // keeps the bytes in order
+        if (channel == null) {
+          return; // the sink ended this attempt
+        }
         if (block == null) {
           block = owned ? piece.alloc().compositeDirectBuffer(16) : Unpooled.buffer(blockLen);
           blockOwned = owned;
@@ -259,41 +287,51 @@ final class ChunkFetch {
         if (block.readableBytes() < blockLen) {
           return;
         }
-        whole = block;
+        ByteBuf whole = block;
         block = null;
-      }
-      if (Crc32c.of(whole) != header.crcs()[blockIndex]) {
+        if (Crc32c.of(whole) != header.crcs()[blockIndex]) {
+          if (owned) {
+            whole.release();
+          }
+          badBlock(r);
+          return;
+        }
+        if (to > from) {
+          next = to;
+          ByteBuf out = whole.slice(whole.readerIndex() + (int) (from - blockStart),
+              (int) (to - from));
+          sink.accept(owned ? new OwnedBuffer(out.retain()) : BufferInternal.buffer(out));
+        }
         if (owned) {
           whole.release();
         }
-        reportBad(r, "block at " + blockStart + " failed its checksum");
-        failover(r, new VgfsException(ErrorCode.DATA_UNAVAILABLE, "corrupt block at "
-            + blockStart + " of chunk " + Long.toHexString(chunk.id()) + " on " + r), true);
-        return;
-      }
-      long from = Math.max(next, blockStart);
-      long to = Math.min(end, blockEnd);
-      if (to > from) {
-        next = to;
-        int at = (int) (from - blockStart);
-        int len = (int) (to - from);
-        if (owned) {
-          ByteBuf out = whole.retainedSlice(whole.readerIndex() + at, len);
-          whole.release();
-          sink.accept(new OwnedBuffer(out));
-        } else {
-          sink.accept(BufferInternal.buffer(whole.slice(whole.readerIndex() + at, len)));
-        }
-      } else if (owned) {
-        whole.release();
       }
       blockIndex++;
       blockStart = blockEnd;
       if (blockStart >= header.start() + header.count() || next >= end) {
+        passRun(piece, owned);
         finishAttempt();
         return;
       }
     }
+    passRun(piece, owned);
+  }
+
+  // Passes on the checked bytes of the run gathered so far (runAt, runLen), if any.
+  private void passRun(ByteBuf piece, boolean owned) {
+    if (runAt < 0) {
+      return;
+    }
+    ByteBuf out = owned ? piece.retainedSlice(runAt, runLen) : piece.slice(runAt, runLen);
+    runAt = -1;
+    runLen = 0;
+    sink.accept(owned ? new OwnedBuffer(out) : BufferInternal.buffer(out));
+  }
+
+  private void badBlock(ServerAddress r) {
+    reportBad(r, "block at " + blockStart + " failed its checksum");
+    failover(r, new VgfsException(ErrorCode.DATA_UNAVAILABLE, "corrupt block at "
+        + blockStart + " of chunk " + Long.toHexString(chunk.id()) + " on " + r), true);
   }
 
   private void finishAttempt() {
