@@ -260,12 +260,10 @@ final class ChunkFetch {
         piece.skipBytes(blockLen);
         if (to > from) {
           next = to;
-          int wantedAt = at + (int) (from - blockStart);
-          if (runAt >= 0 && runAt + runLen != wantedAt) {
-            passRun(piece, owned);
-          }
+          // Only a run's first block can start past its beginning, and a block cut short at
+          // `end` is the last: the wanted bytes of one run are contiguous.
           if (runAt < 0) {
-            runAt = wantedAt;
+            runAt = at + (int) (from - blockStart);
           }
           runLen += (int) (to - from);
         }
@@ -298,9 +296,7 @@ final class ChunkFetch {
         }
         if (to > from) {
           next = to;
-          ByteBuf out = whole.slice(whole.readerIndex() + (int) (from - blockStart),
-              (int) (to - from));
-          sink.accept(owned ? new OwnedBuffer(out.retain()) : BufferInternal.buffer(out));
+          emit(whole, whole.readerIndex() + (int) (from - blockStart), (int) (to - from), owned);
         }
         if (owned) {
           whole.release();
@@ -322,10 +318,16 @@ final class ChunkFetch {
     if (runAt < 0) {
       return;
     }
-    ByteBuf out = owned ? piece.retainedSlice(runAt, runLen) : piece.slice(runAt, runLen);
+    int at = runAt;
     runAt = -1;
+    emit(piece, at, runLen, owned);
     runLen = 0;
-    sink.accept(owned ? new OwnedBuffer(out) : BufferInternal.buffer(out));
+  }
+
+  // Passes a view of checked bytes on; an owned view holds its own reference to the memory.
+  private void emit(ByteBuf src, int at, int len, boolean owned) {
+    sink.accept(owned ? new OwnedBuffer(src.retainedSlice(at, len))
+        : BufferInternal.buffer(src.slice(at, len)));
   }
 
   private void badBlock(ServerAddress r) {
