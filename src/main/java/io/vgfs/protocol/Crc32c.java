@@ -5,7 +5,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.nio.ByteBuffer;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32C;
 
 /**
@@ -14,13 +13,12 @@ import java.util.zip.CRC32C;
  *
  * <p>Composition is what makes vgfs's whole-content checksum (the ETag) free: a chunk's CRC is
  * composed from its 64 KiB block CRCs, a file's from its chunks' CRCs, and no byte is read twice.
- * It uses the GF(2) matrix method of zlib's {@code crc32_combine}, with the operator for the
- * common block length cached so that composing one block costs 32 table steps.
+ * It multiplies the CRC register by a power of x modulo the polynomial, the method of zlib's
+ * {@code crc32_combine} since 1.2.12.
  */
 public final class Crc32c {
 
   private static final int POLY = 0x82F63B78; // reflected Castagnoli polynomial
-  private static final ConcurrentHashMap<Long, int[]> OPERATORS = new ConcurrentHashMap<>();
 
   private Crc32c() {
   }
@@ -69,19 +67,16 @@ public final class Crc32c {
   /**
    * The CRC32C of {@code A || B} given {@code crcA = crc(A)}, {@code crcB = crc(B)} and the length
    * of B. {@code combine(0, crcB, lenB) == crcB} because the CRC of the empty string is 0.
+   *
+   * <p>Appending {@code n} bytes multiplies the CRC register by x<sup>8n</sup> modulo the
+   * polynomial; that power is built from the table of x<sup>2<sup>k</sup></sup>, one product per
+   * set bit of {@code n}. No allocation, and any length costs the same handful of products.
    */
   public static int combine(int crcA, int crcB, long lengthB) {
     if (lengthB <= 0) {
       return crcA;
     }
-    int[] op = OPERATORS.get(lengthB);
-    if (op == null) {
-      op = operatorFor(lengthB);
-      if (OPERATORS.size() < 64) {
-        OPERATORS.put(lengthB, op);
-      }
-    }
-    return times(op, crcA) ^ crcB;
+    return multiply(xPow8n(lengthB), crcA) ^ crcB;
   }
 
   /** Formats a CRC as 8 lower-case hex digits, the form used in JSON and ETags. */
@@ -95,67 +90,42 @@ public final class Crc32c {
     return Integer.parseUnsignedInt(hex, 16);
   }
 
-  // The 32x32 GF(2) matrix (one int per column) that appends `length` zero bytes to a CRC register.
-  private static int[] operatorFor(long length) {
-    int[] odd = new int[32];
-    int[] even = new int[32];
-    odd[0] = POLY; // operator for one zero bit
-    int row = 1;
-    for (int n = 1; n < 32; n++) {
-      odd[n] = row;
-      row <<= 1;
-    }
-    square(even, odd); // two zero bits
-    square(odd, even); // four zero bits
-    int[] result = null;
-    long len = length;
-    // odd now appends 4 bits; each step squares, so the first squaring gives one byte.
-    while (true) {
-      square(even, odd);
-      if ((len & 1) != 0) {
-        result = result == null ? even.clone() : multiply(even, result);
-      }
-      len >>>= 1;
-      if (len == 0) {
-        break;
-      }
-      square(odd, even);
-      if ((len & 1) != 0) {
-        result = result == null ? odd.clone() : multiply(odd, result);
-      }
-      len >>>= 1;
-      if (len == 0) {
-        break;
-      }
-    }
-    return result;
-  }
+  // Polynomials over GF(2) in the reflected bit order of the CRC register: bit 31 is x^0.
+  private static final int ONE = 0x80000000;
+  /** X2K[k] = x^(2^k) modulo the polynomial; 8n for a length n below 2^61 has 64 bits at most. */
+  private static final int[] X2K = new int[64];
 
-  private static int times(int[] mat, int vec) {
-    int sum = 0;
-    int i = 0;
-    while (vec != 0) {
-      if ((vec & 1) != 0) {
-        sum ^= mat[i];
-      }
-      vec >>>= 1;
-      i++;
-    }
-    return sum;
-  }
-
-  private static void square(int[] square, int[] mat) {
-    for (int n = 0; n < 32; n++) {
-      square[n] = times(mat, mat[n]);
+  static {
+    X2K[0] = ONE >>> 1; // x^1
+    for (int k = 1; k < X2K.length; k++) {
+      X2K[k] = multiply(X2K[k - 1], X2K[k - 1]);
     }
   }
 
-  // (a * b): apply b first, then a.
-  private static int[] multiply(int[] a, int[] b) {
-    int[] out = new int[32];
-    for (int n = 0; n < 32; n++) {
-      out[n] = times(a, b[n]);
+  // x^(8n) modulo the polynomial: the product of x^(2^k) over the set bits k of 8n.
+  private static int xPow8n(long n) {
+    int p = ONE;
+    int k = 3; // 8n = n << 3
+    while (n != 0) {
+      if ((n & 1) != 0) {
+        p = multiply(X2K[k], p);
+      }
+      n >>>= 1;
+      k++;
     }
-    return out;
+    return p;
+  }
+
+  // a * b modulo the polynomial.
+  private static int multiply(int a, int b) {
+    int product = 0;
+    while (a != 0) { // a's bits from x^0 up; b becomes b * x each step
+      if ((a & ONE) != 0) {
+        product ^= b;
+      }
+      a <<= 1;
+      b = (b & 1) != 0 ? (b >>> 1) ^ POLY : b >>> 1;
+    }
+    return product;
   }
 }

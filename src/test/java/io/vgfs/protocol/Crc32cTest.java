@@ -28,6 +28,36 @@ class Crc32cTest {
   }
 
   @Test
+  @DisplayName("composition holds past 4 GiB: a 5 GiB run of zeros, and any split of huge lengths")
+  void combineHugeLengths() {
+    byte[] head = new byte[1000];
+    new Random(3).nextBytes(head);
+    byte[] zeros = new byte[1 << 20];
+    java.util.zip.CRC32C whole = new java.util.zip.CRC32C();
+    java.util.zip.CRC32C tail = new java.util.zip.CRC32C();
+    whole.update(head);
+    long tailLength = 5L << 30;
+    for (long done = 0; done < tailLength; done += zeros.length) {
+      whole.update(zeros);
+      tail.update(zeros);
+    }
+    assertThat(Crc32c.combine(Crc32c.of(head, 0, head.length), (int) tail.getValue(), tailLength))
+        .isEqualTo((int) whole.getValue());
+
+    // (a . b) . c == a . (b . c) for lengths up to 2^60: every power in the table takes part.
+    Random r = new Random(11);
+    for (int i = 0; i < 1000; i++) {
+      int a = r.nextInt();
+      int b = r.nextInt();
+      int c = r.nextInt();
+      long lb = 1 + (r.nextLong() >>> (4 + r.nextInt(60)));
+      long lc = 1 + (r.nextLong() >>> (4 + r.nextInt(60)));
+      assertThat(Crc32c.combine(Crc32c.combine(a, b, lb), c, lc))
+          .isEqualTo(Crc32c.combine(a, Crc32c.combine(b, c, lc), lb + lc));
+    }
+  }
+
+  @Test
   @DisplayName("a buffer's CRC is computed without copying and equals the byte array's")
   void bufferAndSliceAndComposite() {
     byte[] data = new byte[100_000];
