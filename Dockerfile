@@ -36,7 +36,7 @@ RUN chmod 0755 /opt/vgfs/entrypoint.sh
 ENV VGFS_DATA_DIR=/data \
     VGFS_BIND=0.0.0.0 \
     VGFS_CLUSTER_HOST=0.0.0.0 \
-    JAVA_OPTS="--add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED --add-exports java.base/jdk.internal.ref=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED -XX:MaxRAMPercentage=75 -Djava.net.preferIPv4Stack=true"
+    JAVA_OPTS="--add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED --add-exports java.base/jdk.internal.ref=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED -XX:MaxRAMPercentage=75 -Djava.net.preferIPv4Stack=true"
 
 # Metadata (master) or chunks (chunkserver). Declared after the chown: a new volume mounted here
 # starts as a copy of this directory, owned by vgfs.
