@@ -71,10 +71,15 @@ public final class Crc32c {
    * <p>Appending {@code n} bytes multiplies the CRC register by x<sup>8n</sup> modulo the
    * polynomial; that power is built from the table of x<sup>2<sup>k</sup></sup>, one product per
    * set bit of {@code n}. No allocation, and any length costs the same handful of products.
+   *
+   * @throws IllegalArgumentException if {@code lengthB} is 2<sup>61</sup> bytes or more
    */
   public static int combine(int crcA, int crcB, long lengthB) {
     if (lengthB <= 0) {
       return crcA;
+    }
+    if (lengthB >= 1L << 61) {
+      throw new IllegalArgumentException("length " + lengthB + " is beyond 2^61 bytes");
     }
     return multiply(xPow8n(lengthB), crcA) ^ crcB;
   }

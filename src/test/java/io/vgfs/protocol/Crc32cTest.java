@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class Crc32cTest {
 
@@ -55,6 +56,8 @@ class Crc32cTest {
       assertThat(Crc32c.combine(Crc32c.combine(a, b, lb), c, lc))
           .isEqualTo(Crc32c.combine(a, Crc32c.combine(b, c, lc), lb + lc));
     }
+    assertThatThrownBy(() -> Crc32c.combine(1, 2, 1L << 61))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
