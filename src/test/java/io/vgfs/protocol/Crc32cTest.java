@@ -5,6 +5,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
+import java.util.zip.CRC32C;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -34,8 +35,8 @@ class Crc32cTest {
     byte[] head = new byte[1000];
     new Random(3).nextBytes(head);
     byte[] zeros = new byte[1 << 20];
-    java.util.zip.CRC32C whole = new java.util.zip.CRC32C();
-    java.util.zip.CRC32C tail = new java.util.zip.CRC32C();
+    CRC32C whole = new CRC32C();
+    CRC32C tail = new CRC32C();
     whole.update(head);
     long tailLength = 5L << 30;
     for (long done = 0; done < tailLength; done += zeros.length) {
