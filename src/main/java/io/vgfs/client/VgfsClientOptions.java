@@ -14,12 +14,19 @@ public class VgfsClientOptions {
   public static final long DEFAULT_FAILOVER_TIMEOUT_MS = 15_000;
   /** A read from a replica that makes no progress for this long moves to another replica. */
   public static final long DEFAULT_READ_STALL_TIMEOUT_MS = 10_000;
+  /**
+   * A write whose replica chain makes no progress for this long fails (a replica frozen with its
+   * sockets open would otherwise hold it forever). Longer than the read one: a durable chunk's
+   * end waits for every replica's fsync.
+   */
+  public static final long DEFAULT_WRITE_STALL_TIMEOUT_MS = 20_000;
   public static final int DEFAULT_MAX_IDLE_CONNECTIONS = 16;
   public static final Durability DEFAULT_DURABILITY = Durability.SYNC;
 
   private long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
   private long failoverTimeoutMs = DEFAULT_FAILOVER_TIMEOUT_MS;
   private long readStallTimeoutMs = DEFAULT_READ_STALL_TIMEOUT_MS;
+  private long writeStallTimeoutMs = DEFAULT_WRITE_STALL_TIMEOUT_MS;
   private int maxIdleConnections = DEFAULT_MAX_IDLE_CONNECTIONS;
   private Durability durability = DEFAULT_DURABILITY;
 
@@ -30,6 +37,7 @@ public class VgfsClientOptions {
     this.requestTimeoutMs = other.requestTimeoutMs;
     this.failoverTimeoutMs = other.failoverTimeoutMs;
     this.readStallTimeoutMs = other.readStallTimeoutMs;
+    this.writeStallTimeoutMs = other.writeStallTimeoutMs;
     this.maxIdleConnections = other.maxIdleConnections;
     this.durability = other.durability;
   }
@@ -38,6 +46,7 @@ public class VgfsClientOptions {
     this.requestTimeoutMs = json.getLong("requestTimeoutMs", DEFAULT_REQUEST_TIMEOUT_MS);
     this.failoverTimeoutMs = json.getLong("failoverTimeoutMs", DEFAULT_FAILOVER_TIMEOUT_MS);
     this.readStallTimeoutMs = json.getLong("readStallTimeoutMs", DEFAULT_READ_STALL_TIMEOUT_MS);
+    this.writeStallTimeoutMs = json.getLong("writeStallTimeoutMs", DEFAULT_WRITE_STALL_TIMEOUT_MS);
     this.maxIdleConnections = json.getInteger("maxIdleConnections", DEFAULT_MAX_IDLE_CONNECTIONS);
     this.durability = Durability.parse(json.getString("durability", DEFAULT_DURABILITY.name()));
   }
@@ -66,6 +75,15 @@ public class VgfsClientOptions {
 
   public VgfsClientOptions setReadStallTimeoutMs(long ms) {
     this.readStallTimeoutMs = ms;
+    return this;
+  }
+
+  public long getWriteStallTimeoutMs() {
+    return writeStallTimeoutMs;
+  }
+
+  public VgfsClientOptions setWriteStallTimeoutMs(long ms) {
+    this.writeStallTimeoutMs = ms;
     return this;
   }
 

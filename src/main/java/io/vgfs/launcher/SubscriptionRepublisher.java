@@ -23,6 +23,12 @@ import java.util.Set;
  * reflection, with the members whose departure could not be handled: it tells the event bus they
  * left and republishes this node's address and subscriptions. If the method is missing (another
  * Vert.x version) this logs once and does nothing.
+ *
+ * <p>"No master left" is also what a lite member sees when it is the one cut off: frozen (SIGSTOP,
+ * a stalled VM) past the heartbeat time-out, it wakes up alone and merges back. The members it
+ * saw leave are then alive, with registrations in the merged cluster's maps; only those that are
+ * no longer members are cleaned up (seen in {@code ChaosIT}: a chunkserver frozen for a minute
+ * once erased every other node's registrations, and the cluster stayed unreachable).
  */
 final class SubscriptionRepublisher implements MembershipListener {
 
@@ -90,8 +96,14 @@ final class SubscriptionRepublisher implements MembershipListener {
         return; // this node is leaving
       }
       try {
-        membersRemoved.invoke(manager, gone);
-        log.info("event-bus registrations published again after a master joined");
+        // Only members that are really gone: when this node was the one cut off (frozen, or
+        // behind a partition) the others are back in the merged cluster, and clearing their
+        // registrations would make every one of them unreachable.
+        Set<String> stale = new java.util.HashSet<>(gone);
+        manager.getNodes().forEach(stale::remove);
+        membersRemoved.invoke(manager, stale);
+        log.info("event-bus registrations published again after a master joined ({} of {} "
+            + "departed nodes still gone, their registrations removed)", stale.size(), gone.size());
         return;
       } catch (ReflectiveOperationException | RuntimeException e) {
         if (attempt == ATTEMPTS) {

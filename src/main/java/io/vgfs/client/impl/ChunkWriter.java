@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vgfs.protocol.Allocation;
@@ -30,6 +31,12 @@ import java.util.List;
  * the chain's acknowledgement. Holds at most one partial block, gathered in the direct buffer of
  * its frame (pieces arrive unaligned from HTTP bodies and files); the socket's write queue
  * provides the backpressure ({@link #writeQueueFull()}).
+ *
+ * <p>A chain that stops moving (a replica frozen or its disk hung, with its sockets still open)
+ * would hold the write forever: no error arrives, the socket just stops draining. So the write
+ * fails once the chain has made no progress for the stall time-out while it has something to do
+ * (a full write queue, or the acknowledgement after {@link #finish()}). Progress is a drained
+ * queue, bytes accepted by the socket, or a frame from the chain.
  */
 final class ChunkWriter {
 
@@ -41,21 +48,42 @@ final class ChunkWriter {
   private long accepted; // bytes given to write(), including the partial block not sent yet
   private long length;   // bytes sent
   private int crc;
+  private final Vertx vertx;
+  private final long stallTimeoutMs;
+  private final long stallTimer;
+  private long lastProgress = System.nanoTime();
+  private boolean finishing;
+  private Handler<Void> drainHandler;
 
-  private ChunkWriter(Allocation allocation, DataChannelPool pool, DataChannel channel) {
+  private ChunkWriter(Vertx vertx, Allocation allocation, DataChannelPool pool,
+                      DataChannel channel, long stallTimeoutMs) {
+    this.vertx = vertx;
     this.allocation = allocation;
     this.pool = pool;
     this.channel = channel;
+    this.stallTimeoutMs = stallTimeoutMs;
     channel.handlers(this::onFrame, t -> ack.tryFail(new ReplicaException(ErrorCode.UNAVAILABLE,
         "chunkserver " + channel.peer() + " failed: " + t.getMessage(), channel.peer().id())));
+    channel.drainHandler(v -> {
+      lastProgress = System.nanoTime();
+      if (drainHandler != null) {
+        drainHandler.handle(v);
+      }
+    });
+    stallTimer = vertx.setPeriodic(Math.max(50, stallTimeoutMs / 4), id -> checkStall());
+    ack.future().onComplete(x -> vertx.cancelTimer(stallTimer));
   }
 
-  /** Connects to the chain's first replica and opens the write. */
-  static Future<ChunkWriter> open(Allocation allocation, DataChannelPool pool,
-                                  Durability durability) {
+  /**
+   * Connects to the chain's first replica and opens the write.
+   *
+   * @param stallTimeoutMs how long the chain may make no progress before the write fails
+   */
+  static Future<ChunkWriter> open(Vertx vertx, Allocation allocation, DataChannelPool pool,
+                                  Durability durability, long stallTimeoutMs) {
     List<io.vgfs.protocol.ServerAddress> chain = allocation.replicas();
     return pool.acquire(chain.get(0)).map(ch -> {
-      ChunkWriter w = new ChunkWriter(allocation, pool, ch);
+      ChunkWriter w = new ChunkWriter(vertx, allocation, pool, ch, stallTimeoutMs);
       ch.send(FrameType.WRITE_OPEN, new WriteOpen(allocation.chunkId(), allocation.version(),
           allocation.epoch(), allocation.token(), durability,
           chain.subList(1, chain.size())).toJson());
@@ -118,7 +146,25 @@ final class ChunkWriter {
   }
 
   void drainHandler(Handler<Void> handler) {
-    channel.drainHandler(handler);
+    drainHandler = handler;
+  }
+
+  // Waiting on the chain (a full queue, or the acknowledgement) without progress: give up. The
+  // replicas discard the chunk when the connection closes; the caller's upload fails with it.
+  private void checkStall() {
+    if (ack.future().isComplete()) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (!finishing && !channel.writeQueueFull()) {
+      lastProgress = now; // waiting for the caller's bytes, not for the chain
+      return;
+    }
+    if (now - lastProgress > stallTimeoutMs * 1_000_000) {
+      abort(new ReplicaException(ErrorCode.UNAVAILABLE, "the chain " + allocation.replicas()
+          .stream().map(r -> r.id()).toList() + " of chunk " + allocation.chunkId()
+          + " made no progress for " + stallTimeoutMs + " ms", null));
+    }
   }
 
   /** Sends what is left and WRITE_END; completes with the chunk once every replica has it. */
@@ -126,8 +172,11 @@ final class ChunkWriter {
     if (block != null) { // a frame is made only for bytes about to go into it: never empty
       sendGathered();
     }
+    finishing = true;
+    lastProgress = System.nanoTime();
     channel.send(FrameType.WRITE_END, new WriteEnd(length, crc).toJson());
     return ack.future().map(a -> {
+      channel.drainHandler(null);
       pool.release(channel);
       return new Written(new ChunkRef(allocation.chunkId(), allocation.version(), length, crc,
           List.of()), a.replicas());
@@ -153,6 +202,7 @@ final class ChunkWriter {
   }
 
   private void onFrame(Frame f) {
+    lastProgress = System.nanoTime();
     switch (f.type()) {
       case WRITE_ACK -> ack.tryComplete(WriteAck.fromJson(f.json()));
       case ERROR -> {

@@ -34,6 +34,8 @@ final class FileUpload {
 
   private final MasterClient master;
   private final DataChannelPool pool;
+  private final io.vertx.core.Vertx vertx;
+  private final long stallTimeoutMs;
   private final Durability durability;
   private final String path;
   private final ReadStream<Buffer> source;
@@ -50,8 +52,11 @@ final class FileUpload {
 
   private final io.vgfs.client.WriteOptions conditions;
 
-  FileUpload(MasterClient master, DataChannelPool pool, Durability durability, String path,
-             ReadStream<Buffer> source, io.vgfs.client.WriteOptions conditions) {
+  FileUpload(io.vertx.core.Vertx vertx, MasterClient master, DataChannelPool pool,
+             Durability durability, long stallTimeoutMs, String path, ReadStream<Buffer> source,
+             io.vgfs.client.WriteOptions conditions) {
+    this.vertx = vertx;
+    this.stallTimeoutMs = stallTimeoutMs;
     this.conditions = conditions;
     this.master = master;
     this.pool = pool;
@@ -134,7 +139,8 @@ final class FileUpload {
         ? unacked.get(0).acked().mapEmpty() : Future.succeededFuture();
     window.compose(v -> master.request(Addresses.ALLOCATE,
             conditions.applyTo(new JsonObject().put("path", path).put("upload", uploadId))))
-        .compose(json -> ChunkWriter.open(Allocation.fromJson(json), pool, durability))
+        .compose(json -> ChunkWriter.open(vertx, Allocation.fromJson(json), pool, durability,
+            stallTimeoutMs))
         .onComplete(ar -> {
           opening = false;
           if (ar.failed()) {

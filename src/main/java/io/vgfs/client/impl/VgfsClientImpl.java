@@ -78,8 +78,8 @@ public final class VgfsClientImpl implements VgfsClient {
     }
     // Pause now, on the caller's turn, so no byte is lost while we hop contexts.
     data.pause();
-    return onContext(() -> new FileUpload(master, pool, this.options.getDurability(), p, data,
-        options).start(chunkSize()));
+    return onContext(() -> new FileUpload(vertx, master, pool, this.options.getDurability(),
+        this.options.getWriteStallTimeoutMs(), p, data, options).start(chunkSize()));
   }
 
   @Override
