@@ -80,7 +80,8 @@ public final class Roles {
   }
 
   public static VgfsClientOptions clientOptions(Settings s) {
-    return new VgfsClientOptions().setDurability(Durability.parse(s.get(Setting.DURABILITY)));
+    return new VgfsClientOptions().setDurability(Durability.parse(s.get(Setting.DURABILITY)))
+        .setWriteStallTimeoutMs(s.millis(Setting.WRITE_STALL_TIMEOUT));
   }
 
   /** The gateway's bearer tokens: the setting split at commas, blanks dropped. */

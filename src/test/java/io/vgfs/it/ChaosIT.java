@@ -168,10 +168,14 @@ class ChaosIT {
     return "kill -9 " + cs.name();
   }
 
+  // Frozen for at least 8 s, past Hazelcast's 6 s without heartbeats: the cluster drops it, and
+  // it wakes up alone and merges back (the path that once erased everyone's registrations).
   private String freezeChunkserver(ChaosLoad load, ProcessCluster.Proc cs) {
+    long t0 = System.nanoTime();
     ProcessCluster.signal(cs, "STOP");
     try {
       awaitProgress(load, "with " + cs.name() + " frozen");
+      TestSupport.poll(30_000, () -> System.nanoTime() - t0 > 8_000_000_000L, "8 s frozen");
     } finally {
       ProcessCluster.signal(cs, "CONT");
     }

@@ -100,4 +100,71 @@ class ProcessClusterIT {
           .isEqualTo(404);
     }
   }
+
+  @Test
+  @DisplayName("a chunkserver frozen (SIGSTOP) past the cluster's heartbeat time-out: a write through it fails within the stall time-out, and once resumed every node is reachable again")
+  void frozenChunkserver() {
+    try (ProcessCluster pc = new ProcessCluster(dir, "--chunk-size", "1MiB",
+        "--heartbeat-interval", "500ms", "--dead-after", "3")) {
+      ProcessCluster.Proc master = pc.master("master");
+      master.awaitReady();
+      ProcessCluster.Proc[] cs = {pc.chunkserver("cs1"), pc.chunkserver("cs2"),
+          pc.chunkserver("cs3")};
+      ProcessCluster.Proc gw = pc.gateway("gateway", List.of(), "--write-stall-timeout", "4s");
+      for (ProcessCluster.Proc p : cs) {
+        p.awaitReady();
+      }
+      gw.awaitReady();
+      String base = "http://127.0.0.1:" + ProcessCluster.httpPort(gw);
+      TestSupport.poll(30_000, () -> http("GET", base + "/health", null).statusCode() == 200,
+          "gateway health");
+      byte[] before = randomBytes(2 * 1024 * 1024 + 5, 31);
+      assertThat(http("PUT", base + "/api/v1/files/frozen/before.bin", before).statusCode())
+          .isEqualTo(201);
+
+      // Three chunkservers, three replicas: a write allocated now has the frozen one in its chain,
+      // whose sockets stay open and silent. It must fail after the stall time-out (4 s here, 4–5 s
+      // with the check's period), not hang.
+      int logMark = master.fullLog().length();
+      ProcessCluster.signal(cs[1], "STOP");
+      long t0 = System.nanoTime();
+      HttpResponse<byte[]> stalled;
+      double waited;
+      try {
+        stalled = http("PUT", base + "/api/v1/files/frozen/during.bin",
+            randomBytes(1_000_000, 32));
+        waited = (System.nanoTime() - t0) / 1e9;
+        // Frozen for longer than Hazelcast's 6 s without heartbeats: the cluster drops cs2, and
+        // cs2 wakes up alone, sees every other member gone, and merges back.
+        TestSupport.poll(30_000, () -> master.fullLog().substring(logMark)
+            .contains("Members {size:4"), "Hazelcast to drop the frozen chunkserver");
+      } finally {
+        ProcessCluster.signal(cs[1], "CONT");
+      }
+      System.out.printf("write through a frozen chunkserver: %d after %.1f s%n",
+          stalled.statusCode(), waited);
+      assertThat(stalled.statusCode()).isEqualTo(503);
+      assertThat(waited).isGreaterThan(3.5).isLessThan(30);
+      assertThat(http("GET", base + "/api/v1/files/frozen/during.bin", null).statusCode())
+          .isEqualTo(404);
+
+      // cs2 merges back (Hazelcast looks for split clusters every 10 s here) and publishes its
+      // event-bus registrations again; everyone else's must survive that: the master hears all
+      // three chunkservers, and writes that need all three succeed.
+      TestSupport.poll(90_000, () -> cs[1].fullLog().contains("registrations published again"),
+          () -> "cs2 to merge back into the cluster; its log ends:\n" + cs[1].tail());
+      TestSupport.poll(60_000, () -> new JsonObject(Buffer.buffer(
+              http("GET", base + "/api/v1/cluster", null).body()))
+              .getInteger("liveChunkservers", 0) == 3,
+          () -> "all three chunkservers live again (" + new String(
+              http("GET", base + "/api/v1/cluster", null).body()) + ")");
+      byte[] after = randomBytes(2 * 1024 * 1024 + 9, 33);
+      TestSupport.poll(30_000, () -> http("PUT", base + "/api/v1/files/frozen/after.bin", after)
+          .statusCode() == 201, "a write after the chunkserver resumed");
+      assertThat(sha256(http("GET", base + "/api/v1/files/frozen/after.bin", null).body()))
+          .isEqualTo(sha256(after));
+      assertThat(sha256(http("GET", base + "/api/v1/files/frozen/before.bin", null).body()))
+          .isEqualTo(sha256(before));
+    }
+  }
 }
