@@ -16,8 +16,9 @@ public class VgfsClientOptions {
   public static final long DEFAULT_READ_STALL_TIMEOUT_MS = 10_000;
   /**
    * A write whose replica chain makes no progress for this long fails (a replica frozen with its
-   * sockets open would otherwise hold it forever). Longer than the read one: a durable chunk's
-   * end waits for every replica's fsync.
+   * sockets open would otherwise hold it forever), and an append attempt whose primary stays
+   * silent this long is given up for the next attempt. Longer than the read one: a durable
+   * chunk's end waits for every replica's fsync.
    */
   public static final long DEFAULT_WRITE_STALL_TIMEOUT_MS = 20_000;
   public static final int DEFAULT_MAX_IDLE_CONNECTIONS = 16;

@@ -28,7 +28,7 @@ public enum Setting {
   BUFFERED_SYNC("buffered-sync", "bufferedSync", "200ms", "how often a chunkserver makes the chunks acknowledged under buffered durability durable, with one syncfs for all of them: what a power loss can take at most, and how the disk writes are spread (longer: larger bursts that hold up other fsyncs)"),
   CHECKSUM_ATTRIBUTES("checksum-attributes", "checksumAttributes", "true", "a chunkserver keeps the checksums of a small chunk (up to 1 MiB) in an extended attribute of its data file where the file system has them, one file and one fsync per replica instead of two; false: a .meta file for every new chunk (chunks stored either way stay readable)"),
   DURABILITY("durability", "durability", "sync", "when writes are acknowledged: sync (every replica fsynced) or buffered (in every replica's page cache)"),
-  WRITE_STALL_TIMEOUT("write-stall-timeout", "writeStallTimeout", "20s", "how long a write (an upload through the gateway or the client) may wait on a replica chain that makes no progress, such as a chunkserver frozen with its connections open, before it fails as retryable"),
+  WRITE_STALL_TIMEOUT("write-stall-timeout", "writeStallTimeout", "20s", "how long a write (an upload or an append attempt, through the gateway or the client) may wait on a replica chain that makes no progress, such as a chunkserver frozen with its connections open, before it fails as retryable"),
   HEARTBEAT_INTERVAL("heartbeat-interval", "heartbeatInterval", "3s", "chunkserver heartbeat interval"),
   DEAD_AFTER("dead-after", "deadAfter", "5", "missed heartbeats before a chunkserver is dead"),
   UNCOMMITTED_TIMEOUT("uncommitted-timeout", "uncommittedTimeout", "10m", "age at which chunks of uploads never committed are collected"),

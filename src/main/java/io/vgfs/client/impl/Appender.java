@@ -32,14 +32,15 @@ final class Appender {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Appender.class);
 
   private static final int MAX_ATTEMPTS = 40;
-  private static final long STALL_MS = 30_000;
 
   private final Vertx vertx;
   private final MasterClient master;
   private final DataChannelPool pool;
   private final long deadlineNanos;
+  private final long stallMs; // a primary silent this long is given up on, the next attempt made
 
-  Appender(Vertx vertx, MasterClient master, DataChannelPool pool, long timeoutMs) {
+  Appender(Vertx vertx, MasterClient master, DataChannelPool pool, long timeoutMs, long stallMs) {
+    this.stallMs = stallMs;
     this.vertx = vertx;
     this.master = master;
     this.pool = pool;
@@ -137,10 +138,10 @@ final class Appender {
                                   Buffer data, String ifMatch) {
     return pool.acquire(primary).compose(ch -> {
       Promise<JsonObject> reply = Promise.promise();
-      long timer = vertx.setTimer(STALL_MS, t -> {
+      long timer = vertx.setTimer(stallMs, t -> {
         ch.close();
         reply.tryFail(new ReplicaException(ErrorCode.UNAVAILABLE, "primary " + primary
-            + " did not answer within " + STALL_MS + " ms", primary.id()));
+            + " did not answer within " + stallMs + " ms", primary.id()));
       });
       reply.future().onComplete(x -> vertx.cancelTimer(timer));
       ch.handlers(f -> {

@@ -94,7 +94,8 @@ public final class VgfsClientImpl implements VgfsClient {
 
   @Override
   public Future<AppendResult> append(String path, Buffer data, AppendOptions options) {
-    return onContext(() -> new Appender(vertx, master, pool, this.options.getFailoverTimeoutMs() * 2)
+    return onContext(() -> new Appender(vertx, master, pool, this.options.getFailoverTimeoutMs() * 2,
+        this.options.getWriteStallTimeoutMs())
         .append(PathRules.file(path), data, options));
   }
 
