@@ -29,8 +29,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * record appends, with every role a separate process: two masters, four chunkservers, a gateway.
  * A fault is a {@code kill -9} of a chunkserver (restarted once writes have gone on without it),
  * a chunkserver frozen with SIGSTOP (resumed likewise), a {@code kill -9} of the active master
- * (restarted as the standby once its successor has taken over) or of the gateway. Between faults
- * the load must make progress. At the end the cluster must heal (every chunk at three replicas,
+ * (restarted as the standby once its successor has taken over), the active master frozen until a
+ * standby has taken over (then resumed: it must step down), or a {@code kill -9} of the gateway.
+ * Between faults the load must make progress. At the end the cluster must heal (every chunk at three replicas,
  * a standby in sync) and then every acknowledged upload reads back by SHA-256, every acknowledged
  * deletion is gone, no file exists torn, and every record is in the log exactly once; the same
  * again after all processes are killed at once and restarted.
@@ -74,7 +75,14 @@ class ChaosIT {
       long end = System.nanoTime() + seconds * 1_000_000_000L;
       for (int round = 1; System.nanoTime() < end; round++) {
         awaitProgress(load, "before fault " + round);
-        int pick = rnd.nextInt(10);
+        // Every chunkserver back in the master's view, so that a failure names the fault it
+        // follows (a server still alive but cut off from the master would otherwise surface
+        // only when the next kill leaves too few).
+        int r = round;
+        TestSupport.poll(60_000, () -> status().getInteger("liveChunkservers", 0) == CHUNKSERVERS,
+            () -> "all " + CHUNKSERVERS + " chunkservers live before fault " + r + " ("
+                + statusOrError() + ")");
+        int pick = rnd.nextInt(11);
         long t0 = System.nanoTime();
         String fault;
         if (pick < 4) {
@@ -83,6 +91,8 @@ class ChaosIT {
           fault = freezeChunkserver(load, chunkservers.get(rnd.nextInt(CHUNKSERVERS)));
         } else if (pick < 8) {
           fault = killActiveMaster(load);
+        } else if (pick < 9) {
+          fault = freezeActiveMaster(load);
         } else {
           fault = killGateway(load);
         }
@@ -196,6 +206,27 @@ class ChaosIT {
     victim.restart().awaitReady();
     awaitStandbyInSync();
     return "kill -9 active master " + victim.name();
+  }
+
+  // Frozen until a standby has taken over and writes went on; resumed, it must find itself
+  // replaced, step down and follow the new master as its standby.
+  private String freezeActiveMaster(ChaosLoad load) {
+    String activeId = status().getString("activeMaster");
+    ProcessCluster.Proc victim = masters.stream()
+        .filter(m -> activeId.equals(ProcessCluster.readyField(m, "id"))).findFirst()
+        .orElseThrow(() -> new AssertionError("no process for active master " + activeId));
+    ProcessCluster.signal(victim, "STOP");
+    try {
+      TestSupport.poll(60_000, () -> {
+        String now = status().getString("activeMaster");
+        return now != null && !now.equals(activeId);
+      }, () -> "a standby to take over from the frozen " + activeId + " (" + statusOrError() + ")");
+      awaitProgress(load, "after " + victim.name() + " froze and was replaced");
+    } finally {
+      ProcessCluster.signal(victim, "CONT");
+    }
+    awaitStandbyInSync();
+    return "SIGSTOP active master " + victim.name() + ", then SIGCONT";
   }
 
   private String killGateway(ChaosLoad load) {
