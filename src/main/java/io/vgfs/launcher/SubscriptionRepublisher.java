@@ -3,6 +3,9 @@ package io.vgfs.launcher;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import io.vertx.core.spi.cluster.RegistrationInfo;
+import io.vertx.core.spi.cluster.RegistrationListener;
+import io.vertx.core.spi.cluster.RegistrationUpdateEvent;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,7 +61,17 @@ final class SubscriptionRepublisher implements MembershipListener {
           + "this process if it stops answering after all masters were down", e.toString());
       return;
     }
-    hazelcast.getCluster().addMembershipListener(new SubscriptionRepublisher(manager, m));
+    SubscriptionRepublisher republisher = new SubscriptionRepublisher(manager, m);
+    hazelcast.getCluster().addMembershipListener(republisher);
+    // Cut off together with a master, this node merges back without "no master" ever seen: the
+    // routes it cached meanwhile need the same reload. Not on Hazelcast's event thread.
+    hazelcast.getLifecycleService().addLifecycleListener(e -> {
+      if (e.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED) {
+        Thread t = new Thread(republisher::refreshSelector, "vgfs-refresh-routes");
+        t.setDaemon(true);
+        t.start();
+      }
+    });
   }
 
   @Override
@@ -90,6 +103,41 @@ final class SubscriptionRepublisher implements MembershipListener {
     t.start();
   }
 
+  /**
+   * Reloads every address this node's event bus has cached from the cluster's map. Vert.x 5.0.10's
+   * node selector caches, per address, the nodes to send to, updated only by map events; its
+   * {@code registrationsLost()} (which Vert.x 4 used to clear that cache) does nothing. A node cut
+   * off from the cluster misses the events of its absence, so after merging back it kept sending
+   * to a master killed meanwhile (seen in {@code ChaosIT#frozenAcrossTakeover}: a chunkserver
+   * never found the new master). Best effort: if the internals differ (another Vert.x), it logs
+   * and does nothing.
+   */
+  private void refreshSelector() {
+    Object selector;
+    Set<String> addresses;
+    try {
+      java.lang.reflect.Field listener = HazelcastClusterManager.class
+          .getDeclaredField("registrationListener");
+      listener.setAccessible(true);
+      selector = listener.get(manager);
+      java.lang.reflect.Field entries = selector.getClass().getDeclaredField("entries");
+      entries.setAccessible(true);
+      addresses = Set.copyOf(((java.util.Map<String, ?>) entries.get(selector)).keySet());
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      log.warn("cannot refresh the event bus's cached registrations ({}); a node that was cut off "
+          + "may keep addressing members that left until it is restarted", e.toString());
+      return;
+    }
+    RegistrationListener target = (RegistrationListener) selector;
+    for (String address : addresses) {
+      io.vertx.core.Promise<java.util.List<RegistrationInfo>> fresh = io.vertx.core.Promise.promise();
+      manager.getRegistrations(address, fresh);
+      fresh.future().onSuccess(list ->
+          target.registrationsUpdated(new RegistrationUpdateEvent(address, list)));
+    }
+    log.info("event-bus routes of {} addresses reloaded from the cluster", addresses.size());
+  }
+
   private void republish(Set<String> gone) {
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
       if (!manager.isActive()) {
@@ -104,6 +152,7 @@ final class SubscriptionRepublisher implements MembershipListener {
         membersRemoved.invoke(manager, stale);
         log.info("event-bus registrations published again after a master joined ({} of {} "
             + "departed nodes still gone, their registrations removed)", stale.size(), gone.size());
+        refreshSelector();
         return;
       } catch (ReflectiveOperationException | RuntimeException e) {
         if (attempt == ATTEMPTS) {

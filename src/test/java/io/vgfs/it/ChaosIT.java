@@ -121,6 +121,35 @@ class ChaosIT {
     report.forEach(System.out::println);
   }
 
+  @Test
+  @DisplayName("a chunkserver that wakes up alone while the active master is replaced comes back to the new master")
+  void frozenAcrossTakeover() {
+    startCluster();
+    ProcessCluster.Proc cs = chunkservers.get(3);
+    long t0 = System.nanoTime();
+    ProcessCluster.signal(cs, "STOP");
+    try {
+      TestSupport.poll(30_000, () -> System.nanoTime() - t0 > 9_000_000_000L, "9 s frozen");
+    } finally {
+      ProcessCluster.signal(cs, "CONT");
+    }
+    // Alone now (the cluster dropped it); the master changes before it merges back.
+    String activeId = status().getString("activeMaster");
+    ProcessCluster.Proc victim = masters.stream()
+        .filter(m -> activeId.equals(ProcessCluster.readyField(m, "id"))).findFirst().orElseThrow();
+    victim.kill9();
+    TestSupport.poll(60_000, () -> {
+      String now = status().getString("activeMaster");
+      return now != null && !now.equals(activeId);
+    }, () -> "a take-over (" + statusOrError() + ")");
+    victim.restart().awaitReady();
+    TestSupport.poll(90_000, () -> cs.fullLog().contains("registrations published again"),
+        () -> cs.name() + " to merge back; its log ends:\n" + cs.tail());
+    TestSupport.poll(60_000, () -> status().getInteger("liveChunkservers", 0) == CHUNKSERVERS,
+        () -> "all chunkservers live (" + statusOrError() + "); " + cs.name() + "'s log ends:\n"
+            + cs.tail());
+  }
+
   private void startCluster() {
     pc = new ProcessCluster(dir, "--chunk-size", "1MiB", "--heartbeat-interval", "500ms",
         "--dead-after", "3", "--cold-start-wait", "3s");
