@@ -102,7 +102,7 @@ class ProcessClusterIT {
   }
 
   @Test
-  @DisplayName("a chunkserver frozen (SIGSTOP) past the cluster's heartbeat time-out: a write through it fails within the stall time-out, and once resumed every node is reachable again")
+  @DisplayName("a chunkserver frozen (SIGSTOP) past the cluster's heartbeat time-out: a write through it fails within the stall time-out; resumed, and the master replaced while it is alone, every node is reachable again")
   void frozenChunkserver() {
     try (ProcessCluster pc = new ProcessCluster(dir, "--chunk-size", "1MiB",
         "--heartbeat-interval", "500ms", "--dead-after", "3")) {
@@ -148,9 +148,13 @@ class ProcessClusterIT {
       assertThat(http("GET", base + "/api/v1/files/frozen/during.bin", null).statusCode())
           .isEqualTo(404);
 
+      // While cs2 is alone, the master is replaced: killed and restarted (same id, a new node).
       // cs2 merges back (Hazelcast looks for split clusters every 10 s here) and publishes its
-      // event-bus registrations again; everyone else's must survive that: the master hears all
-      // three chunkservers, and writes that need all three succeed.
+      // event-bus registrations again; everyone else's must survive that, and cs2 must send to
+      // the new master's node, not the dead one it knew: the master hears all three
+      // chunkservers, and writes that need all three succeed.
+      master.kill9();
+      master.restart().awaitReady();
       TestSupport.poll(90_000, () -> cs[1].fullLog().contains("registrations published again"),
           () -> "cs2 to merge back into the cluster; its log ends:\n" + cs[1].tail());
       TestSupport.poll(60_000, () -> new JsonObject(Buffer.buffer(
