@@ -134,14 +134,9 @@ class ChaosIT {
       ProcessCluster.signal(cs, "CONT");
     }
     // Alone now (the cluster dropped it); the master changes before it merges back.
-    String activeId = status().getString("activeMaster");
-    ProcessCluster.Proc victim = masters.stream()
-        .filter(m -> activeId.equals(ProcessCluster.readyField(m, "id"))).findFirst().orElseThrow();
+    ProcessCluster.Proc victim = activeMaster();
     victim.kill9();
-    TestSupport.poll(60_000, () -> {
-      String now = status().getString("activeMaster");
-      return now != null && !now.equals(activeId);
-    }, () -> "a take-over (" + statusOrError() + ")");
+    awaitTakeoverFrom(victim);
     victim.restart().awaitReady();
     TestSupport.poll(90_000, () -> cs.fullLog().contains("registrations published again"),
         () -> cs.name() + " to merge back; its log ends:\n" + cs.tail());
@@ -221,16 +216,26 @@ class ChaosIT {
     return "SIGSTOP " + cs.name() + ", then SIGCONT";
   }
 
-  private String killActiveMaster(ChaosLoad load) {
+  // The process of the master the cluster status names active.
+  private ProcessCluster.Proc activeMaster() {
     String activeId = status().getString("activeMaster");
-    ProcessCluster.Proc victim = masters.stream()
-        .filter(m -> activeId.equals(ProcessCluster.readyField(m, "id"))).findFirst()
+    return masters.stream().filter(m -> activeId.equals(ProcessCluster.readyField(m, "id")))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("no process for active master " + activeId));
-    victim.kill9();
+  }
+
+  private void awaitTakeoverFrom(ProcessCluster.Proc old) {
+    String oldId = ProcessCluster.readyField(old, "id");
     TestSupport.poll(60_000, () -> {
       String now = status().getString("activeMaster");
-      return now != null && !now.equals(activeId);
-    }, () -> "a standby to take over from " + activeId + " (" + statusOrError() + ")");
+      return now != null && !now.equals(oldId);
+    }, () -> "a standby to take over from " + old.name() + " (" + statusOrError() + ")");
+  }
+
+  private String killActiveMaster(ChaosLoad load) {
+    ProcessCluster.Proc victim = activeMaster();
+    victim.kill9();
+    awaitTakeoverFrom(victim);
     awaitProgress(load, "after " + victim.name() + "'s take-over");
     victim.restart().awaitReady();
     awaitStandbyInSync();
@@ -240,16 +245,10 @@ class ChaosIT {
   // Frozen until a standby has taken over and writes went on; resumed, it must find itself
   // replaced, step down and follow the new master as its standby.
   private String freezeActiveMaster(ChaosLoad load) {
-    String activeId = status().getString("activeMaster");
-    ProcessCluster.Proc victim = masters.stream()
-        .filter(m -> activeId.equals(ProcessCluster.readyField(m, "id"))).findFirst()
-        .orElseThrow(() -> new AssertionError("no process for active master " + activeId));
+    ProcessCluster.Proc victim = activeMaster();
     ProcessCluster.signal(victim, "STOP");
     try {
-      TestSupport.poll(60_000, () -> {
-        String now = status().getString("activeMaster");
-        return now != null && !now.equals(activeId);
-      }, () -> "a standby to take over from the frozen " + activeId + " (" + statusOrError() + ")");
+      awaitTakeoverFrom(victim);
       awaitProgress(load, "after " + victim.name() + " froze and was replaced");
     } finally {
       ProcessCluster.signal(victim, "CONT");

@@ -48,7 +48,6 @@ final class ChunkWriter {
   private long accepted; // bytes given to write(), including the partial block not sent yet
   private long length;   // bytes sent
   private int crc;
-  private final Vertx vertx;
   private final long stallTimeoutMs;
   private final long stallTimer;
   private long lastProgress = System.nanoTime();
@@ -57,7 +56,6 @@ final class ChunkWriter {
 
   private ChunkWriter(Vertx vertx, Allocation allocation, DataChannelPool pool,
                       DataChannel channel, long stallTimeoutMs) {
-    this.vertx = vertx;
     this.allocation = allocation;
     this.pool = pool;
     this.channel = channel;
