@@ -65,16 +65,25 @@ public final class AppendableChunks {
     int[] crcs = Arrays.copyOf(meta.crcs(), blocks);
     try (FileChannel ch = FileChannel.open(data, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       if (info.length() > length) {
-        ch.truncate(length);
         if (length % bs != 0) {
-          // The last block is now partial: its checksum covers fewer bytes.
+          // The last block becomes partial and needs a checksum of its kept bytes. They are read
+          // back, so the whole block is checked against its old checksum first: a checksum
+          // computed over rotten bytes would make the corruption look valid forever.
           long start = (long) (blocks - 1) * bs;
-          ByteBuffer b = ByteBuffer.allocate((int) (length - start));
+          ByteBuffer b = ByteBuffer.allocate((int) (Math.min(start + bs, info.length()) - start));
           while (b.hasRemaining()) {
-            ch.read(b, start + b.position());
+            if (ch.read(b, start + b.position()) < 0) {
+              throw new IOException("replica of chunk " + ChunkStore.hex(chunkId)
+                  + " is shorter than its " + info.length() + " bytes");
+            }
           }
-          crcs[blocks - 1] = Crc32c.of(b.array(), 0, b.capacity());
+          if (Crc32c.of(b.array(), 0, b.capacity()) != meta.crcs()[blocks - 1]) {
+            throw new IOException("replica of chunk " + ChunkStore.hex(chunkId)
+                + " is corrupt: block " + (blocks - 1) + " does not match its checksum");
+          }
+          crcs[blocks - 1] = Crc32c.of(b.array(), 0, (int) (length - start));
         }
+        ch.truncate(length);
       }
       ch.force(false);
     }
