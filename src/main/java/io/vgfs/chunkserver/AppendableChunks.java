@@ -125,7 +125,7 @@ public final class AppendableChunks {
     }
     int bs = meta.blockSize();
     long length = offset;
-    int[] crcs = meta.crcs();
+    int[] crcs = meta.crcs().clone(); // the cached meta, and any reader holding it, keep theirs
     int blocks = crcs.length;
     try (FileChannel ch = FileChannel.open(store.dataPath(chunkId), StandardOpenOption.WRITE)) {
       for (Buffer b : data) {

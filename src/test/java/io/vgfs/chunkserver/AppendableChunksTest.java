@@ -98,6 +98,20 @@ class AppendableChunksTest {
         .isNotEqualTo(crcsOf(readData(), 80_000)[0]);
   }
 
+  @Test
+  @DisplayName("an append leaves the checksums of the meta it started from alone (readers and copies hold it)")
+  void appendDoesNotChangeOldMeta(@TempDir Path root) throws IOException {
+    byte[] data = appended(root);
+    ChunkMeta before = store.loadMeta(5);
+    int[] crcsBefore = before.crcs().clone();
+    store.cloneChunk(5, 6, 1);
+    store.appends().append(5, 1, data.length, List.of(Buffer.buffer(bytes(1_000, 2))));
+    assertThat(before.crcs()).containsExactly(crcsBefore);
+    // The copy made before the append is still whole: cutting it back checks out.
+    ChunkMeta copy = store.appends().prepare(6, 2, 80_000);
+    assertThat(copy.crcs()).containsExactly(crcsOf(data, 80_000));
+  }
+
   private byte[] readData() throws IOException {
     return java.nio.file.Files.readAllBytes(store.dataPath(5));
   }
