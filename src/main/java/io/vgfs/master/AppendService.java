@@ -214,6 +214,9 @@ final class AppendService {
   }
 
   private Future<FileInfo> copyOnWrite(FileInfo f, ChunkRef last, ChunkTable.Chunk c) {
+    // No more appends to the shared chunk: a report under its lease is refused from now on (its
+    // writer locates again and lands on the copy), so the copies hold every committed byte.
+    leases.remove(last.id());
     long id = nextChunkId.getAsLong();
     Set<String> readable = registry.readable(System.nanoTime());
     List<Future<String>> copies = new ArrayList<>();
@@ -234,12 +237,21 @@ final class AppendService {
         return Future.failedFuture(new VgfsException(ErrorCode.UNAVAILABLE,
             "no replica of chunk " + Long.toHexString(last.id()) + " could be copied"));
       }
+      // The copies took time: the file may have been deleted, renamed or replaced meanwhile, and
+      // writing back what was read before would undo that.
+      FileInfo now = metadata.state().namespace().get(f.path());
+      ChunkRef nowLast = now == null ? null : last(now);
+      if (now == null || !now.id().equals(f.id()) || nowLast == null
+          || nowLast.id() != last.id()) {
+        return Future.failedFuture(new VgfsException(ErrorCode.UNAVAILABLE, f.path()
+            + " changed while its last chunk was being copied; try again"));
+      }
       log.info("chunk {} of {} is shared with a snapshot: copied to chunk {} on {}",
           Long.toHexString(last.id()), f.path(), Long.toHexString(id), ok);
-      List<ChunkRef> chunks = new ArrayList<>(f.chunks());
-      chunks.set(chunks.size() - 1, new ChunkRef(id, last.version(), last.length(), last.crc32c(),
-          List.of()));
-      FileInfo updated = f.withChunks(chunks);
+      List<ChunkRef> chunks = new ArrayList<>(now.chunks());
+      chunks.set(chunks.size() - 1, new ChunkRef(id, nowLast.version(), nowLast.length(),
+          nowLast.crc32c(), List.of()));
+      FileInfo updated = now.withChunks(chunks);
       List<List<String>> acked = new ArrayList<>();
       for (int i = 0; i < chunks.size(); i++) {
         acked.add(i == chunks.size() - 1 ? ok : List.of());

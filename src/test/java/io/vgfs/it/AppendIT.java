@@ -192,6 +192,56 @@ class AppendIT {
   }
 
   @Test
+  @DisplayName("snapshots taken while 8 writers append: every record once where its reply said, each snapshot a prefix of the file")
+  void appendsRacingSnapshots() throws Exception {
+    start("1MiB");
+    String path = "logs/snapped.log";
+    // Each snapshot makes the next append copy the last chunk (copy-on-write) while other
+    // writers still append under the shared chunk's lease.
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    List<String> snapshots = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread snapper = new Thread(() -> {
+      for (int k = 0; !stop.get() && k < 100; k++) {
+        // Paced, not a wait: about ten snapshots a second while the writers run.
+        java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+        HttpResponse<byte[]> r = http("POST", gateways.get(k % 2) + "/api/v1/snapshots",
+            new JsonObject().put("source", "logs/").put("name", "s" + k).encode()
+                .getBytes(StandardCharsets.UTF_8));
+        if (r.statusCode() == 201) {
+          snapshots.add("s" + k);
+        }
+      }
+    }, "snapshots");
+    snapper.start();
+    Map<String, Ack> acks;
+    try {
+      acks = appendAll(path, null);
+    } finally {
+      stop.set(true);
+      snapper.join(60_000);
+    }
+    verify(path, acks);
+    byte[] file = http("GET", gateways.get(0) + "/api/v1/files/" + path, null).body();
+    int nonEmpty = 0;
+    for (String name : snapshots) {
+      HttpResponse<byte[]> r = http("GET", gateways.get(0) + "/api/v1/snapshots/" + name
+          + "/files/" + path, null);
+      if (r.statusCode() == 404) {
+        continue; // taken before the first append created the file
+      }
+      assertThat(r.statusCode()).isEqualTo(200);
+      byte[] snap = r.body();
+      assertThat(snap.length).as(name).isLessThanOrEqualTo(file.length);
+      assertThat(java.util.Arrays.copyOf(file, snap.length)).as(name + " is a prefix of the file")
+          .isEqualTo(snap);
+      nonEmpty += snap.length > 0 ? 1 : 0;
+    }
+    System.out.printf("%d snapshots taken while appending, %d with part of the file%n",
+        snapshots.size(), nonEmpty);
+    assertThat(nonEmpty).as("snapshots that caught the file midway").isGreaterThan(5);
+  }
+
+  @Test
   @DisplayName("with 64 KiB chunks (many chunk boundaries), and with a replica's chunkserver killed midway")
   void smallChunksAndAKilledReplica() throws Exception {
     start("64KiB");
