@@ -23,5 +23,8 @@ class ClusterConfigTest {
         assertThat(example.getProperty((String) k)).as((String) k).isEqualTo(v);
       }
     });
+    assertThat(example.getMapConfig("vgfs.files").getMergePolicyConfig().getPolicy())
+        .isEqualTo(builtIn.getMapConfig("vgfs.files").getMergePolicyConfig().getPolicy())
+        .isEqualTo("com.hazelcast.spi.merge.DiscardMergePolicy");
   }
 }
