@@ -148,7 +148,15 @@ final class AppendService {
     Long full = req.getLong("full");
     Long refused = req.getLong("refused");
     long triedVersion = req.getLong("version", -1L);
-    return ready.compose(f -> lastChunk(f, length, full)).compose(f -> {
+    return ready.compose(created -> {
+      // Creating it took a log write: the file may have been renamed or replaced meanwhile.
+      FileInfo f = metadata.state().namespace().get(path);
+      if (f == null || !f.id().equals(created.id())) {
+        return Future.failedFuture(new VgfsException(ErrorCode.UNAVAILABLE, path
+            + " changed while being created for an append; try again"));
+      }
+      return lastChunk(f, length, full);
+    }).compose(f -> {
       // A writer's complaint is about the lease it tried; if a newer one was granted since
       // (another writer complained first), it does not apply to it.
       Lease current = leases.get(last(f).id());
