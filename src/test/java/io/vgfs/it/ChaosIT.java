@@ -9,9 +9,13 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.stream.Stream;
 
 import static io.vgfs.it.TestSupport.http;
 import static io.vgfs.it.TestSupport.sha256;
@@ -70,7 +75,8 @@ class ChaosIT {
         seed, seed, seconds);
     Random rnd = new Random(seed);
     startCluster();
-    ChaosLoad load = new ChaosLoad(base, 2, 2);
+    ChaosLoad load = new ChaosLoad(base, 2, 2, 1);
+    ChaosSnapshots snapshots = new ChaosSnapshots(load, base);
     try {
       long end = System.nanoTime() + seconds * 1_000_000_000L;
       for (int round = 1; System.nanoTime() < end; round++) {
@@ -82,19 +88,24 @@ class ChaosIT {
         TestSupport.poll(60_000, () -> status().getInteger("liveChunkservers", 0) == CHUNKSERVERS,
             () -> "all " + CHUNKSERVERS + " chunkservers live before fault " + r + " ("
                 + statusOrError() + ")");
-        int pick = rnd.nextInt(11);
+        int pick = rnd.nextInt(14);
         long t0 = System.nanoTime();
         String fault;
-        if (pick < 4) {
-          fault = killChunkserver(load, chunkservers.get(rnd.nextInt(CHUNKSERVERS)));
-        } else if (pick < 6) {
-          fault = freezeChunkserver(load, chunkservers.get(rnd.nextInt(CHUNKSERVERS)));
-        } else if (pick < 8) {
+        ProcessCluster.Proc cs = chunkservers.get(rnd.nextInt(CHUNKSERVERS));
+        if (pick < 3) {
+          fault = killChunkserver(load, cs);
+        } else if (pick < 5) {
+          fault = freezeChunkserver(load, cs);
+        } else if (pick < 7) {
           fault = killActiveMaster(load);
-        } else if (pick < 9) {
+        } else if (pick < 8) {
           fault = freezeActiveMaster(load);
-        } else {
+        } else if (pick < 10) {
           fault = killGateway(load);
+        } else if (pick < 12) {
+          fault = wipeChunkserver(load, cs);
+        } else {
+          fault = rotChunk(load, cs, rnd);
         }
         report.add(String.format("fault %d: %s; %.1f s until recovered and writes went on", round,
             fault, (System.nanoTime() - t0) / 1e9));
@@ -103,21 +114,24 @@ class ChaosIT {
     } finally {
       load.close();
     }
-    System.out.printf("chaos: %d uploads acknowledged of %d attempted, %d deletions (%d unknown), "
-            + "%d appends; %d requests refused%n", load.ackedUploads(), load.attempted.size(),
-        load.deleted.size(), load.maybeDeleted.size(), load.ackedAppends(), load.refused.get());
-    assertThat(load.errors).as("appends that stayed unacknowledged").isEmpty();
+    System.out.printf("chaos: %d files acknowledged of %d attempted, %d deletions and %d renames "
+            + "acknowledged (%d unknown), %d appends, %d reads checked, %d snapshots kept (%d "
+            + "deleted); %d requests refused%n", load.ackedUploads(), load.attempted.size(),
+        load.deletions.get(), load.renames.get(), load.maybeDeleted.size(), load.ackedAppends(),
+        load.reads.get(), snapshots.live.size(), snapshots.deleted.size(), load.refused.get());
+    assertThat(load.errors).as("wrong bytes read, acknowledged files missing, records given up")
+        .isEmpty();
     assertThat(load.ackedUploads()).isGreaterThan(0);
 
     awaitHealed();
-    verify(load, "after the faults");
+    verify(load, snapshots, "after the faults");
 
     // Everything at once: what was acknowledged is on disk, metadata included.
     pc.byName().values().forEach(ProcessCluster.Proc::kill9);
     pc.byName().values().forEach(ProcessCluster.Proc::restart);
     pc.byName().values().forEach(p -> p.awaitReady());
     awaitHealed();
-    verify(load, "after killing every process at once and restarting them");
+    verify(load, snapshots, "after killing every process at once and restarting them");
     report.forEach(System.out::println);
   }
 
@@ -146,8 +160,10 @@ class ChaosIT {
   }
 
   private void startCluster() {
+    // Scrubbing often, so that a flipped byte is found while the run goes on.
     pc = new ProcessCluster(dir, "--chunk-size", "1MiB", "--heartbeat-interval", "500ms",
-        "--dead-after", "3", "--cold-start-wait", "3s");
+        "--dead-after", "3", "--cold-start-wait", "3s", "--scrub-rate", "32MiB",
+        "--scrub-pause", "2s");
     for (String name : List.of("m1", "m2")) {
       ProcessCluster.Proc m = pc.master(name);
       m.awaitReady();
@@ -257,6 +273,83 @@ class ChaosIT {
     return "SIGSTOP active master " + victim.name() + ", then SIGCONT";
   }
 
+  // The disk's contents lost: the server comes back empty under its old identity.
+  private String wipeChunkserver(ChaosLoad load, ProcessCluster.Proc cs) {
+    cs.kill9();
+    Path data = pc.dataDir(cs.name());
+    int removed = 0;
+    for (String sub : List.of("chunks", "tmp", "free")) {
+      removed += deleteContents(data.resolve(sub));
+    }
+    awaitProgress(load, "with " + cs.name() + " killed");
+    cs.restart().awaitReady();
+    return "kill -9 " + cs.name() + " and wipe its " + removed + " chunk files";
+  }
+
+  private static int deleteContents(Path d) {
+    if (!Files.isDirectory(d)) {
+      return 0;
+    }
+    try (Stream<Path> files = Files.list(d)) {
+      List<Path> all = files.toList();
+      for (Path f : all) {
+        Files.delete(f);
+      }
+      return all.size();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  // One byte of a stored replica flipped while its server runs: reads must not return it, and
+  // the replica must be found (by the scrubber or a reader) and copied again from a good one.
+  private String rotChunk(ChaosLoad load, ProcessCluster.Proc cs, Random rnd) {
+    Path chunks = pc.dataDir(cs.name()).resolve("chunks");
+    List<Path> files;
+    try (Stream<Path> s = Files.list(chunks)) {
+      files = s.filter(p -> p.toString().endsWith(".chunk")).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    for (int tries = 0; tries < 20 && !files.isEmpty(); tries++) {
+      Path f = files.get(rnd.nextInt(files.size()));
+      try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+        long size = raf.length();
+        if (size == 0) {
+          continue;
+        }
+        long at = (long) (rnd.nextDouble() * size);
+        raf.seek(at);
+        int good = raf.read();
+        raf.seek(at);
+        raf.write(good ^ 0x5a);
+        awaitProgress(load, "after a flipped byte in " + f.getFileName());
+        TestSupport.poll(120_000, () -> restoredOrGone(f, at, good),
+            () -> "the flipped byte at " + at + " of " + f + " repaired (" + statusOrError() + ")");
+        return "flip byte " + at + " of " + size + " in " + cs.name() + "'s " + f.getFileName();
+      } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException e) {
+        // deleted meanwhile: pick another
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return "no chunk file to flip a byte in on " + cs.name();
+  }
+
+  private static boolean restoredOrGone(Path f, long at, int good) {
+    try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "r")) {
+      if (raf.length() <= at) {
+        return true; // replaced by a shorter file: not the replica that was flipped
+      }
+      raf.seek(at);
+      return raf.read() == good;
+    } catch (java.io.FileNotFoundException e) {
+      return true;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private String killGateway(ChaosLoad load) {
     gateway.kill9();
     gateway.restart().awaitReady();
@@ -286,7 +379,7 @@ class ChaosIT {
     }, () -> "every chunk re-replicated (" + statusOrError() + ")");
   }
 
-  private void verify(ChaosLoad load, String when) {
+  private void verify(ChaosLoad load, ChaosSnapshots snapshots, String when) {
     int checked = 0;
     for (Map.Entry<String, String> e : load.acked.entrySet()) {
       String path = e.getKey();
@@ -309,7 +402,7 @@ class ChaosIT {
       assertThat(load.deleted).as(when + ": deleted " + path + " is listed").doesNotContain(path);
       if (!load.acked.containsKey(path)) {
         assertThat(sha256(http("GET", base + "/api/v1/files/" + path, null).body()))
-            .as(when + ": unacknowledged " + path).isEqualTo(load.attempted.get(path));
+            .as(when + ": unacknowledged " + path).isEqualTo(load.attempted.get(path).sha());
         unacked++;
       }
     }
@@ -318,7 +411,13 @@ class ChaosIT {
         assertThat(listed).as(when + ": listing").contains(path);
       }
     }
-    verifyLog(load, when);
+    // A rename with an unknown outcome happened or not: the file is at exactly one of its paths.
+    load.maybeRenamed.forEach((from, to) -> assertThat(listed.contains(from) ^ listed.contains(to))
+        .as(when + ": " + from + " renamed to " + to + " or not, never both or neither").isTrue());
+    byte[] log = verifyLog(load, when);
+    String snaps = snapshots.verify(when, log);
+    report.add(snaps);
+    System.out.println(snaps);
     String line = String.format("%s: %d acknowledged uploads and deletions checked, %d files that "
         + "exist without an acknowledgement are whole, %d appends each once", when, checked,
         unacked, load.ackedAppends());
@@ -344,7 +443,7 @@ class ChaosIT {
   }
 
   // Every acknowledged record at the offset its reply named, and nothing else in the log.
-  private void verifyLog(ChaosLoad load, String when) {
+  private byte[] verifyLog(ChaosLoad load, String when) {
     byte[] log = http("GET", base + "/api/v1/files/" + ChaosLoad.LOG, null).body();
     boolean[] covered = new boolean[log.length];
     long total = 0;
@@ -365,5 +464,6 @@ class ChaosIT {
     }
     assertThat((long) log.length).as(when + ": log length (no padding, no duplicate)")
         .isEqualTo(total);
+    return log;
   }
 }
