@@ -96,45 +96,63 @@ final class Scrubber {
 
   // Null when the replica is intact, else what is wrong with it.
   private Future<String> verify(ReplicaInfo replica) {
-    return vertx.executeBlocking(() -> {
-      if (store.replica(replica.chunkId()) == null) {
-        return null;
+    return vertx.executeBlocking(() -> inspect(replica.chunkId()), false);
+  }
+
+  /**
+   * Null when the replica is intact, else what is wrong with it. The first look takes no lock, so
+   * it can meet a replica being appended to (its data written before its checksums), cut back for
+   * a new lease or deleted; a problem counts only if it is there again with the store locked,
+   * which appends, cut-backs and deletions hold. Blocking.
+   */
+  String inspect(long chunkId) throws IOException {
+    if (check(chunkId) == null) {
+      return null;
+    }
+    synchronized (store) {
+      return check(chunkId);
+    }
+  }
+
+  private String check(long chunkId) throws IOException {
+    ReplicaInfo replica = store.replica(chunkId);
+    if (replica == null) {
+      return null;
+    }
+    ChunkMeta meta;
+    try {
+      meta = store.loadMeta(replica.chunkId());
+    } catch (NoSuchFileException e) {
+      return store.replica(replica.chunkId()) == null ? null : "its checksum file is missing";
+    } catch (IOException e) {
+      return "its checksum file is unreadable: " + e.getMessage();
+    }
+    try (FileChannel ch = FileChannel.open(store.dataPath(replica.chunkId()),
+        StandardOpenOption.READ)) {
+      if (ch.size() != meta.length()) {
+        return "its data file has " + ch.size() + " bytes, " + meta.length() + " expected";
       }
-      ChunkMeta meta;
-      try {
-        meta = store.loadMeta(replica.chunkId());
-      } catch (NoSuchFileException e) {
-        return store.replica(replica.chunkId()) == null ? null : "its checksum file is missing";
-      } catch (IOException e) {
-        return "its checksum file is unreadable: " + e.getMessage();
-      }
-      try (FileChannel ch = FileChannel.open(store.dataPath(replica.chunkId()),
-          StandardOpenOption.READ)) {
-        if (ch.size() != meta.length()) {
-          return "its data file has " + ch.size() + " bytes, " + meta.length() + " expected";
-        }
-        ByteBuffer buf = ByteBuffer.allocateDirect(meta.blockSize());
-        for (int i = 0; i < meta.crcs().length; i++) {
-          buf.clear();
-          long pos = (long) i * meta.blockSize();
-          buf.limit((int) Math.min(meta.blockSize(), meta.length() - pos));
-          while (buf.hasRemaining()) {
-            if (ch.read(buf, pos + buf.position()) < 0) {
-              return "its data file ends early";
-            }
+      ByteBuffer buf = ByteBuffer.allocateDirect(meta.blockSize());
+      for (int i = 0; i < meta.crcs().length; i++) {
+        buf.clear();
+        long pos = (long) i * meta.blockSize();
+        buf.limit((int) Math.min(meta.blockSize(), meta.length() - pos));
+        while (buf.hasRemaining()) {
+          if (ch.read(buf, pos + buf.position()) < 0) {
+            return "its data file ends early";
           }
-          buf.flip();
-          CRC32C crc = new CRC32C();
-          crc.update(buf);
-          if ((int) crc.getValue() != meta.crcs()[i]) {
-            return "block at offset " + pos + " fails its checksum";
-          }
         }
-        return null;
-      } catch (NoSuchFileException e) {
-        return store.replica(replica.chunkId()) == null ? null : "its data file is missing";
+        buf.flip();
+        CRC32C crc = new CRC32C();
+        crc.update(buf);
+        if ((int) crc.getValue() != meta.crcs()[i]) {
+          return "block at offset " + pos + " fails its checksum";
+        }
       }
-    }, false);
+      return null;
+    } catch (NoSuchFileException e) {
+      return store.replica(replica.chunkId()) == null ? null : "its data file is missing";
+    }
   }
 
   private void report(ReplicaInfo replica, String what) {
