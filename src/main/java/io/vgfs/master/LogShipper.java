@@ -105,6 +105,11 @@ final class LogShipper {
     barriers.clear();
   }
 
+  /** The seq of the last record shipped: a standby that asks to follow now starts after it. */
+  long lastSeq() {
+    return lastSeq;
+  }
+
   /**
    * A standby asks to follow: from now on records wait for it. Completes with the seq after which
    * records will be shipped to it, once the cluster map says that it is waited for.

@@ -81,6 +81,7 @@ public class MasterVerticle extends VerticleBase {
   private long tickTimer = -1;
   private boolean stopped;
   private boolean mapsChecked; // the maps equal this active master's state (MapRepair)
+  private final StateTransfer transfers = new StateTransfer();
   private DirectoryLock dirLock;
 
   public MasterVerticle(MasterOptions options, HazelcastInstance hazelcast) {
@@ -287,6 +288,9 @@ public class MasterVerticle extends VerticleBase {
     consumers.add(FileService.consume(vertx.eventBus(), Addresses.FOLLOW, fenced.apply(this::follow)));
     consumers.add(FileService.consume(vertx.eventBus(), Addresses.ofMaster(Addresses.FOLLOW,
         masterId), fenced.apply(this::follow)));
+    consumers.add(FileService.consume(vertx.eventBus(), Addresses.ofMaster(
+        Addresses.FOLLOW_STATE, masterId), fenced.apply(req -> Future.succeededFuture(
+            transfers.page(req)))));
     shipper.start();
     long tick = Math.max(100, options.heartbeatMs() / 2);
     tickTimer = vertx.setPeriodic(tick, id -> tick());
@@ -353,7 +357,9 @@ public class MasterVerticle extends VerticleBase {
     if (req.getString("nodeId") != null) {
       standbyNodes.put(req.getString("nodeId"), standby);
     }
-    // Everything up to `from` must be in the maps the standby is about to read.
+    // The state at `from`, for the standby to fetch (StateTransfer); standbys of earlier
+    // versions read the maps instead, so everything up to `from` must be in them too.
+    transfers.offer(standby, shipper.lastSeq(), state);
     return shipper.follow(standby, req.getString("nodeId"))
         .compose(from -> metadata.mirrored().map(v -> new JsonObject().put("masterId", masterId)
             .put("epoch", epoch).put("seq", from)));
@@ -371,6 +377,7 @@ public class MasterVerticle extends VerticleBase {
     long now = System.nanoTime();
     servers.checkHealth(now);
     state.chunks().expire(now, TimeUnit.MILLISECONDS.toNanos(options.orphanGraceMs()));
+    transfers.expire(now);
     appends.expireLeases(now);
     repairer.tick(now);
     purger.tick();

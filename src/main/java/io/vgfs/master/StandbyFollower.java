@@ -5,6 +5,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vgfs.protocol.Addresses;
@@ -20,8 +22,8 @@ import java.util.List;
 
 /**
  * A standby's side of log shipping: it asks the active master to follow it, catches up (the whole
- * state from the Hazelcast maps, then every record shipped since it asked, then a checkpoint of the
- * result as the base of its own log), and from then on applies and logs each shipped record
+ * state as the active held it when asked, fetched from it page by page ({@link StateTransfer}),
+ * then every record shipped since, then a checkpoint of the result as the base of its own log), and from then on applies and logs each shipped record
  * before acknowledging it. Its memory thus holds the active's state at all times (a hot standby),
  * and its disk every acknowledged mutation. If records stop arriving, a gap appears or a newer
  * master shows up, it starts over. Runs on the master verticle's event loop.
@@ -190,7 +192,7 @@ final class StandbyFollower {
     lastHeard = System.currentTimeMillis();
     log.info("following active master {} (epoch {}) from seq {}: loading its state", leader, epoch,
         fromSeq);
-    vertx.executeBlocking(mirror::loadState, false).onComplete(ar -> {
+    fetchState(leader, epoch, fromSeq).onComplete(ar -> {
       if (leaderEpoch != epoch || phase != Phase.LOADING) {
         return; // started over meanwhile
       }
@@ -199,7 +201,7 @@ final class StandbyFollower {
         restart();
         return;
       }
-      state.load(ar.result().header(epoch), ar.result().entries());
+      state.load(ar.result().header(), ar.result().entries());
       phase = Phase.INSTALLING;
       for (JsonObject r : buffered) {
         if (!applyInOrder(r)) {
@@ -238,6 +240,39 @@ final class StandbyFollower {
   private void restart() {
     phase = Phase.IDLE;
     leaderEpoch = 0;
+  }
+
+  private record Loaded(JsonObject header, List<JsonObject> entries) {
+  }
+
+  // The state the active master held at fromSeq, fetched page by page (StateTransfer); from the
+  // cluster maps if the active is of a version that offers none.
+  private Future<Loaded> fetchState(String leader, long epoch, long fromSeq) {
+    return fetchPages(leader, epoch, fromSeq, 0, new ArrayList<>()).recover(t -> {
+      if (t instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
+        log.info("active master {} offers no state to fetch: loading the cluster maps", leader);
+        return vertx.executeBlocking(mirror::loadState, false)
+            .map(m -> new Loaded(m.header(epoch), m.entries()));
+      }
+      return Future.failedFuture(t);
+    });
+  }
+
+  private Future<Loaded> fetchPages(String leader, long epoch, long fromSeq, int page,
+                                    List<JsonObject> into) {
+    JsonObject req = new JsonObject().put("masterId", masterId).put("epoch", epoch)
+        .put("seq", fromSeq).put("page", page);
+    return vertx.eventBus().<JsonObject>request(Addresses.ofMaster(Addresses.FOLLOW_STATE, leader),
+        req, new DeliveryOptions().setSendTimeout(10_000)).compose(m -> {
+          m.body().getJsonArray("entries").forEach(e -> into.add((JsonObject) e));
+          if (m.body().getBoolean("last", false)) {
+            return Future.succeededFuture(new Loaded(m.body().getJsonObject("header"), into));
+          }
+          if (leaderEpoch != epoch || phase != Phase.LOADING) {
+            return Future.failedFuture("started over while fetching the state");
+          }
+          return fetchPages(leader, epoch, fromSeq, page + 1, into);
+        });
   }
 
   private void onBatch(Message<JsonObject> msg) {

@@ -69,6 +69,10 @@ package io.vgfs.protocol;
  *   <tr><td>{@link #FOLLOW} (served by the active master)</td><td>{@code {masterId, epoch}}: a
  *       standby asks to receive the log</td>
  *       <td>{@code {masterId, epoch, seq}}: records after {@code seq} will be shipped</td></tr>
+ *   <tr><td>{@link #FOLLOW_STATE vgfs.master.follow.state.&lt;id&gt;} (served by the active
+ *       master)</td><td>{@code {masterId, epoch, seq, page}}: a standby fetches the state the
+ *       active held at {@code seq}, when it was asked to follow, {@code 1000} entries a page</td>
+ *       <td>{@code {header, entries: [checkpoint entry], last}}</td></tr>
  *   <tr><td>{@link #replicaOf(String) vgfs.master.replica.&lt;id&gt;} (served by that standby)</td>
  *       <td>{@code {epoch, from, seq, records: [log record with seq]}}; an empty batch is a ping</td>
  *       <td>{@code {seq: last record durable here, ready}}; {@code ready} once the standby holds
@@ -120,6 +124,8 @@ public final class Addresses {
   public static final String REPORT_BAD_REPLICA = "vgfs.master.report-bad-replica";
   public static final String MASTER_ANNOUNCE = "vgfs.master.announce";
   public static final String FOLLOW = "vgfs.master.follow";
+  /** Suffixed with the active master's id ({@link #ofMaster}). */
+  public static final String FOLLOW_STATE = "vgfs.master.follow.state";
   public static final String MASTER_POSITIONS = "vgfs.master.positions";
   public static final String TRASH_LIST = "vgfs.master.trash.list";
   public static final String TRASH_RESTORE = "vgfs.master.trash.restore";

@@ -255,6 +255,109 @@ class MasterFailoverIT {
   }
 
   @Test
+  @DisplayName("a standby that catches up while files are renamed holds every rename: it takes over with all of them")
+  void catchUpUnderRenames() throws Exception {
+    startCluster();
+    int files = 1_500;
+    byte[] data = TestSupport.randomBytes(100, 1);
+    String sha = sha256(data);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<Integer>> puts = new ArrayList<>();
+      for (int i = 0; i < files; i++) {
+        String path = "src/f" + i;
+        puts.add(pool.submit(() -> http("PUT", base + "/api/v1/files/" + path, data).statusCode()));
+      }
+      for (java.util.concurrent.Future<Integer> f : puts) {
+        assertThat(f.get()).isEqualTo(201);
+      }
+      ProcessCluster.Proc activeProc = active();
+      ProcessCluster.Proc standby = masters.values().stream().filter(m -> m != activeProc)
+          .findFirst().orElseThrow();
+      int caughtUpBefore = caughtUp(standby);
+      standby.kill9();
+
+      // Renames run while the standby comes back, asks to follow and loads the state: each
+      // file moves on to a new name again and again, each by one thread, so that its place is
+      // known (or, after a rename that failed, one of two).
+      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      String[] at = new String[files];
+      String[] maybe = new String[files];
+      for (int i = 0; i < files; i++) {
+        at[i] = "src/f" + i;
+      }
+      java.util.concurrent.atomic.AtomicInteger renamed = new java.util.concurrent.atomic.AtomicInteger();
+      List<java.util.concurrent.Future<?>> renamers = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int first = t;
+        renamers.add(pool.submit(() -> {
+          for (int gen = 1; !stop.get(); gen++) {
+            for (int i = first; i < files && !stop.get(); i += 4) {
+              if (maybe[i] != null) {
+                continue;
+              }
+              String to = "dst/g" + gen + "/f" + i;
+              int code;
+              try {
+                code = http("POST", base + "/api/v1/files/" + at[i] + "?rename-to=" + to, null)
+                    .statusCode();
+              } catch (RuntimeException e) {
+                code = -1;
+              }
+              if (code == 200) {
+                at[i] = to;
+                renamed.incrementAndGet();
+              } else {
+                maybe[i] = to;
+              }
+            }
+          }
+        }));
+      }
+      standby.restart().awaitReady();
+      TestSupport.poll(60_000, () -> caughtUp(standby) > caughtUpBefore,
+          () -> "the standby to catch up; its log ends:\n" + standby.tail());
+      int atCatchUp = renamed.get();
+      TestSupport.poll(60_000, () -> renamed.get() > atCatchUp + 200, "renames after the catch-up");
+      stop.set(true);
+      for (java.util.concurrent.Future<?> r : renamers) {
+        r.get();
+      }
+      long unknown = java.util.Arrays.stream(maybe).filter(java.util.Objects::nonNull).count();
+      System.out.printf("catch-up under renames: %d renames acknowledged (%d by the catch-up), "
+          + "%d unknown%n", renamed.get(), atCatchUp, unknown);
+
+      // The standby takes over from its memory: every rename must be in it.
+      activeProc.kill9();
+      String standbyId = masters.entrySet().stream().filter(e -> e.getValue() == standby)
+          .map(Map.Entry::getKey).findFirst().orElseThrow();
+      TestSupport.poll(60_000, () -> standbyId.equals(status().getString("activeMaster")),
+          () -> "the standby to take over (" + statusOrError() + ")");
+      int checked = 0;
+      for (int i = 0; i < files; i++) {
+        java.net.http.HttpResponse<byte[]> r = http("GET", base + "/api/v1/files/" + at[i], null);
+        if (maybe[i] == null) {
+          assertThat(r.statusCode()).as("f" + i + " at " + at[i]).isEqualTo(200);
+          assertThat(sha256(r.body())).isEqualTo(sha);
+          checked++;
+        } else {
+          int other = http("GET", base + "/api/v1/files/" + maybe[i], null).statusCode();
+          assertThat((r.statusCode() == 200) ^ (other == 200))
+              .as("f" + i + " at one of " + at[i] + ", " + maybe[i]).isTrue();
+        }
+      }
+      System.out.printf("after the take-over: %d files where their last rename put them%n", checked);
+      assertThat(checked).isGreaterThan(files - 20);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static int caughtUp(ProcessCluster.Proc standby) {
+    return standby.fullLog().split("caught up with the active master", -1).length - 1;
+  }
+
+  @Test
   @DisplayName("kill -9 of every process right after acknowledged writes, restart all: every file is there")
   void fullCrash() {
     startCluster();
