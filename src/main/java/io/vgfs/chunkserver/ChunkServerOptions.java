@@ -21,10 +21,12 @@ import java.nio.file.Path;
  *                         durable
  * @param checksumAttributes whether new small chunks keep their checksums in an extended
  *                         attribute of the data file where the disk allows ({@link MetaAttribute})
+ * @param writeStallMs     how long a copy of a replica to another chunkserver may wait on a
+ *                         target that makes no progress (a frozen server) before it fails
  */
 public record ChunkServerOptions(Path dataDir, String bindHost, String publicHost, int port,
                                  String rack, long heartbeatMs, long capacity,
                                  long reportIntervalMs, long scrubRate, long scrubPauseMs,
                                  long repairRate, long bufferedSyncMs,
-                                 boolean checksumAttributes) {
+                                 boolean checksumAttributes, long writeStallMs) {
 }

@@ -61,7 +61,8 @@ public class ChunkServerVerticle extends VerticleBase {
           stats, socket));
       return server.listen();
     }).compose(s -> {
-      sender = new ReplicaSender(vertx, store, pool, new RateLimiter(options.repairRate()));
+      sender = new ReplicaSender(vertx, store, pool, new RateLimiter(options.repairRate()),
+          options.writeStallMs());
       vertx.eventBus().<JsonObject>consumer(Addresses.chunkserver(store.serverId()),
           msg -> Replies.handle(msg, this::command));
       if (options.scrubRate() > 0) {

@@ -71,7 +71,7 @@ public final class Roles {
         s.string(Setting.RACK), s.millis(Setting.HEARTBEAT_INTERVAL), s.bytes(Setting.CAPACITY),
         s.millis(Setting.REPORT_INTERVAL), s.bytes(Setting.SCRUB_RATE), s.millis(Setting.SCRUB_PAUSE),
         s.bytes(Setting.REPAIR_RATE), s.millis(Setting.BUFFERED_SYNC),
-        s.bool(Setting.CHECKSUM_ATTRIBUTES));
+        s.bool(Setting.CHECKSUM_ATTRIBUTES), s.millis(Setting.WRITE_STALL_TIMEOUT));
   }
 
   public static Future<ChunkServerVerticle> chunkServer(Vertx vertx, ChunkServerOptions options) {
